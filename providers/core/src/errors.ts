@@ -1,0 +1,97 @@
+/**
+ * The engine's error catalogue. Every code is stable: callers (the daemon, the management API)
+ * branch on `code`, never on message text. README.md lists the same codes; a test keeps the two
+ * in step.
+ */
+export const FlagConfigErrorCode = {
+  /** The configuration string is not valid JSON. */
+  INVALID_JSON: 'INVALID_JSON',
+  /** The root, or `flags`, or `$evaluators` is not a JSON object (or `flags` an array of keyed flags). */
+  INVALID_CONFIG: 'INVALID_CONFIG',
+  /** An object passed to setFlags holds something JSON cannot (a function, undefined, a cycle). */
+  NOT_JSON: 'NOT_JSON',
+  /** The document nests deeper than the engine's limit. */
+  NESTING_TOO_DEEP: 'NESTING_TOO_DEEP',
+  /** A flag definition is not an object. */
+  INVALID_FLAG: 'INVALID_FLAG',
+  /** A flag's `state` is neither "ENABLED" nor "DISABLED". */
+  INVALID_STATE: 'INVALID_STATE',
+  /** A flag's `variants` is missing or not an object. */
+  INVALID_VARIANTS: 'INVALID_VARIANTS',
+  /** A flag's `defaultVariant` names no variant of the flag. */
+  DEFAULT_VARIANT_NOT_FOUND: 'DEFAULT_VARIANT_NOT_FOUND',
+  /** Two flags in the array form share a key. */
+  DUPLICATE_FLAG_KEY: 'DUPLICATE_FLAG_KEY',
+  /** `strict` is on and the configuration has warnings; they are in `warnings`. */
+  STRICT_VALIDATION: 'STRICT_VALIDATION',
+} as const;
+export type FlagConfigErrorCode = (typeof FlagConfigErrorCode)[keyof typeof FlagConfigErrorCode];
+
+/**
+ * Warning codes: what flagd accepts but its JSON schema does not (flagd logs these and loads the
+ * flags anyway). `strict: true` turns them into a FlagConfigError with code STRICT_VALIDATION.
+ */
+export const ConfigWarningCode = {
+  /** The document has no `flags` (flagd loads it as an empty set). */
+  MISSING_FLAGS: 'MISSING_FLAGS',
+  /** A flag key is the empty string. */
+  EMPTY_FLAG_KEY: 'EMPTY_FLAG_KEY',
+  /** A flag has no variants. */
+  EMPTY_VARIANTS: 'EMPTY_VARIANTS',
+  /** A variant value is null or an array, which no flag type allows. */
+  INVALID_VARIANT_VALUE: 'INVALID_VARIANT_VALUE',
+  /** A flag's variants are not all of one type (boolean, string, number or object). */
+  MIXED_VARIANT_TYPES: 'MIXED_VARIANT_TYPES',
+  /** `defaultVariant` is neither a string nor null. */
+  INVALID_DEFAULT_VARIANT: 'INVALID_DEFAULT_VARIANT',
+  /** A metadata value is not a string, number or boolean. */
+  INVALID_METADATA: 'INVALID_METADATA',
+  /** A targeting rule cannot be compiled (unknown operator, `$ref` to a missing evaluator, ...); the flag resolves PARSE_ERROR. */
+  INVALID_TARGETING: 'INVALID_TARGETING',
+  /** A targeting rule is not a JSON Logic object. */
+  TARGETING_NOT_OBJECT: 'TARGETING_NOT_OBJECT',
+} as const;
+export type ConfigWarningCode = (typeof ConfigWarningCode)[keyof typeof ConfigWarningCode];
+
+import type { ConfigWarning } from './types.js';
+
+/** A configuration problem with the JSON path where it is. */
+export type ConfigIssue = ConfigWarning;
+
+/** Thrown by `setFlags` when a flag set is rejected; the previous flags stay in force. */
+export class FlagConfigError extends Error {
+  override readonly name = 'FlagConfigError';
+  readonly code: FlagConfigErrorCode;
+  readonly path: string;
+  /** With code STRICT_VALIDATION: every warning that made strict mode refuse the set. */
+  readonly warnings: readonly ConfigIssue[];
+
+  constructor(code: FlagConfigErrorCode, path: string, message: string, options?: { cause?: unknown; warnings?: ConfigIssue[] }) {
+    super(`${message} (at ${path})`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.path = path;
+    this.warnings = Object.freeze(options?.warnings ?? []);
+  }
+}
+
+/** Type guard that also works across bundle copies of the engine, where `instanceof` does not. */
+export function isFlagConfigError(err: unknown): err is FlagConfigError {
+  return err instanceof Error && err.name === 'FlagConfigError' && typeof (err as FlagConfigError).code === 'string';
+}
+
+/** Thrown when a JSON Logic rule cannot be compiled. Inside a flag set it becomes PARSE_ERROR for that flag. */
+export class RuleError extends Error {
+  override readonly name = 'RuleError';
+  /** JSON path relative to the rule's root, e.g. `$.if[0]`. */
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(`${message} (at ${path})`);
+    this.path = path;
+  }
+}
+
+/** Builds a JSON path segment for a key: `.name` when it is an identifier, `["odd key"]` otherwise. */
+export function pathKey(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}

@@ -1,0 +1,26 @@
+/**
+ * @vexil/core: flagd's flag semantics as a library. No Node or DOM imports, no eval.
+ */
+
+// For applications, providers and servers.
+export { Evaluator } from './evaluator.js';
+export {
+  ErrorCode,
+  Reason,
+  type ConfigWarning,
+  type EvaluationContext,
+  type EvaluatorOptions,
+  type FlagMetadata,
+  type FlagValueType,
+  type JsonObject,
+  type JsonValue,
+  type ResolutionDetails,
+  type ResolvedFlag,
+  type SetFlagsResult,
+} from './types.js';
+export { ConfigWarningCode, FlagConfigError, FlagConfigErrorCode, RuleError, isFlagConfigError } from './errors.js';
+
+// For tools and checks that work on single rules or need the hashing primitives.
+export { compileRule, type CompileRuleOptions } from './rule.js';
+export { murmur3Utf8, bucketOf } from './murmur3.js';
+export { MAX_DOCUMENT_DEPTH } from './json.js';

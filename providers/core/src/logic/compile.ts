@@ -1,0 +1,516 @@
+/**
+ * A JSON Logic compiler: a rule becomes a tree of closures once, when its flag set is loaded, and
+ * evaluation only calls them. No `eval` or `new Function`, so the engine survives a strict CSP and
+ * edge runtimes. Standard operators follow json-logic-js 2.x (the reference semantics named by the
+ * issue), including its coercions and which operand errors surface; flagd's operators live in
+ * `flagd-operators.ts` and plug in through the same `OperatorCompiler` shape.
+ *
+ * Deliberate departures from json-logic-js, all for safety:
+ * - `var` sees own properties only (no `__proto__`, `constructor`, methods), and never returns functions.
+ * - `log` and `method` do not exist (flagd has neither; `method` calls arbitrary host functions).
+ * - An unknown operator is a compile error (json-logic-js throws only when the branch runs); flagd
+ *   and flagd-core reject such a rule when it is loaded.
+ */
+import { RuleError, pathKey } from '../errors.js';
+
+/** Per-evaluation state, reused across evaluations (evaluation is synchronous and never re-entered). */
+export interface Env {
+  /** The root data: the caller's evaluation context. `$flagd` lookups at the root resolve here. */
+  ctx: unknown;
+  flagKey: string;
+  /** `$flagd.timestamp` (seconds), computed on first use in an evaluation; -1 until then. */
+  ts: number;
+  now: () => number;
+}
+
+export type Fn = (data: any, env: Env) => unknown;
+
+/** A compiled node: constant when every input is known at compile time. */
+export interface Node {
+  fn: Fn;
+  konst: boolean;
+  value: unknown;
+}
+
+/** Turns compiled arguments into a node. `raw` is the operator's argument list as written. */
+export type OperatorCompiler = (args: Node[], c: Compiler, path: string) => Node;
+
+export interface CompileOptions {
+  /** Extra operators (flagd's); standard ones cannot be replaced. */
+  operators?: ReadonlyMap<string, OperatorCompiler>;
+  /** Rules nested deeper than this fail to compile instead of exhausting the stack. */
+  maxDepth?: number;
+}
+
+export const DEFAULT_MAX_DEPTH = 256;
+
+export function constant(value: unknown): Node {
+  return { fn: () => value, konst: true, value };
+}
+
+function dynamic(fn: Fn): Node {
+  return { fn, konst: false, value: undefined };
+}
+
+/** json-logic-js truthiness: like JavaScript's, except that an empty array is false. */
+export function truthy(v: unknown): boolean {
+  return Array.isArray(v) ? v.length > 0 : !!v;
+}
+
+/** json-logic-js `parseFloat(x, 10)`, with a fast path for numbers (String(-0) is "0", hence the 0). */
+function pf(x: unknown): number {
+  if (typeof x === 'number') return x === 0 ? 0 : x;
+  return parseFloat(x as string);
+}
+
+/** Own-property read that refuses inherited members and functions (prototype-pollution safety). */
+function prop(obj: any, key: string): unknown {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v === 'function') return undefined;
+  if (key === '__proto__' && !Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
+  if (typeof v === 'object' && v !== null && !Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
+  return v;
+}
+
+function flagdProps(env: Env): { flagKey: string; timestamp: number } {
+  return { flagKey: env.flagKey, timestamp: timestamp(env) };
+}
+
+export function timestamp(env: Env): number {
+  if (env.ts < 0) env.ts = Math.floor(env.now() / 1000);
+  return env.ts;
+}
+
+/** The whole root data as json-logic sees it in flagd: the context plus `$flagd`. */
+function rootData(data: unknown, env: Env): unknown {
+  if (data !== env.ctx || data === null || typeof data !== 'object') return data;
+  return { ...(data as object), $flagd: flagdProps(env) };
+}
+
+/** `var` over a path already split into segments. Mirrors json-logic-js's loop exactly. */
+function walk(data: any, env: Env, segs: readonly string[], notFound: unknown): unknown {
+  let i = 0;
+  if (segs[0] === '$flagd' && data === env.ctx && data !== null && data !== undefined) {
+    data = flagdProps(env);
+    i = 1;
+  }
+  for (; i < segs.length; i++) {
+    if (data === null || data === undefined) return notFound;
+    data = prop(data, segs[i]);
+    if (data === undefined) return notFound;
+  }
+  return data;
+}
+
+/** Runtime `var` for a path only known at evaluation time. */
+export function lookup(data: unknown, env: Env, path: unknown, notFound: unknown): unknown {
+  if (path === undefined || path === '' || path === null) return rootData(data, env);
+  return walk(data, env, String(path).split('.'), notFound);
+}
+
+function getterFor(path: unknown): (data: any, env: Env, notFound: unknown) => unknown {
+  if (path === undefined || path === '' || path === null) return (d, env) => rootData(d, env);
+  const segs = String(path).split('.');
+  if (segs[0] === '$flagd') {
+    if (segs.length === 2 && segs[1] === 'flagKey') {
+      return (d, env, nf) => (d === env.ctx && d !== null && d !== undefined ? env.flagKey : walk(d, env, segs, nf));
+    }
+    return (d, env, nf) => walk(d, env, segs, nf);
+  }
+  if (segs.length === 1) {
+    const k = segs[0];
+    return (d, _env, nf) => {
+      if (d === null || d === undefined) return nf;
+      const v = prop(d, k);
+      return v === undefined ? nf : v;
+    };
+  }
+  return (d, env, nf) => walk(d, env, segs, nf);
+}
+
+const THROWS = Symbol('throws');
+
+/**
+ * Builds an eager operator: every argument is evaluated, then `f` runs. All constant arguments fold
+ * at compile time; an operator that throws on them (json-logic-js does, e.g. `*` with no
+ * arguments) throws at evaluation time instead, as json-logic-js would, so an unused branch that
+ * would throw stays harmless.
+ */
+function eager(args: Node[], f: (...xs: any[]) => unknown): Node {
+  if (args.every((a) => a.konst)) {
+    let v: unknown;
+    let err: unknown = THROWS;
+    try {
+      v = f(...args.map((a) => a.value));
+      err = undefined;
+    } catch (e) {
+      err = e;
+    }
+    if (err === undefined) return constant(v);
+    return dynamic(() => {
+      throw err;
+    });
+  }
+  const fns = args.map((a) => a.fn);
+  switch (fns.length) {
+    case 0:
+      return dynamic(() => f());
+    case 1: {
+      const a = fns[0];
+      return dynamic((d, e) => f(a(d, e)));
+    }
+    case 2: {
+      const [a, b] = fns;
+      return dynamic((d, e) => f(a(d, e), b(d, e)));
+    }
+    case 3: {
+      const [a, b, c] = fns;
+      return dynamic((d, e) => f(a(d, e), b(d, e), c(d, e)));
+    }
+    default:
+      return dynamic((d, e) => {
+        const xs = new Array(fns.length);
+        for (let i = 0; i < fns.length; i++) xs[i] = fns[i](d, e);
+        return f(...xs);
+      });
+  }
+}
+
+type Cmp = (a: any, b: any) => boolean;
+
+/**
+ * Two-operand comparison with the operands inlined. Extra operands are still evaluated (and
+ * discarded), as json-logic-js evaluates every argument.
+ */
+function comparison(args: Node[], cmp: Cmp): Node {
+  if (args.length !== 2) return eager(args, (a, b) => cmp(a, b));
+  const [a, b] = args;
+  if (a.konst && b.konst) return eager(args, cmp);
+  const af = a.fn;
+  const bf = b.fn;
+  if (b.konst) {
+    const bv = b.value;
+    return dynamic((d, e) => cmp(af(d, e), bv));
+  }
+  if (a.konst) {
+    const av = a.value;
+    return dynamic((d, e) => cmp(av, bf(d, e)));
+  }
+  return dynamic((d, e) => cmp(af(d, e), bf(d, e)));
+}
+
+function inOp(a: unknown, b: any): boolean {
+  if (!b) return false;
+  if (typeof b === 'string') return b.indexOf(a as string) !== -1;
+  if (Array.isArray(b)) return b.indexOf(a) !== -1;
+  const indexOf = b.indexOf;
+  if (indexOf === undefined) return false;
+  return indexOf.call(b, a) !== -1;
+}
+
+function catPart(v: unknown): string {
+  return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
+}
+
+function substr(source: unknown, start: any, end: any): string {
+  if (end < 0) {
+    const temp = String(source).substr(start);
+    return temp.substr(0, temp.length + end);
+  }
+  return String(source).substr(start, end);
+}
+
+function missingOf(data: unknown, env: Env, keys: readonly unknown[]): unknown[] {
+  const missing: unknown[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const v = lookup(data, env, keys[i], null);
+    if (v === null || v === '') missing.push(keys[i]);
+  }
+  return missing;
+}
+
+/** The scoped array operators: `filter`, `map`, `all`, `none`, `some`, `reduce`. */
+function scoped(op: string, args: Node[]): Node {
+  const src = args.length > 0 ? args[0].fn : () => undefined;
+  const body = args.length > 1 ? args[1].fn : () => undefined;
+  switch (op) {
+    case 'filter':
+      return dynamic((d, e) => {
+        const arr = src(d, e);
+        if (!Array.isArray(arr)) return [];
+        return arr.filter((x) => truthy(body(x, e)));
+      });
+    case 'map':
+      return dynamic((d, e) => {
+        const arr = src(d, e);
+        if (!Array.isArray(arr)) return [];
+        return arr.map((x) => body(x, e));
+      });
+    case 'all':
+      return dynamic((d, e) => {
+        const arr = src(d, e);
+        if (!Array.isArray(arr) || arr.length === 0) return false;
+        for (let i = 0; i < arr.length; i++) if (!truthy(body(arr[i], e))) return false;
+        return true;
+      });
+    case 'none':
+      return dynamic((d, e) => {
+        const arr = src(d, e);
+        if (!Array.isArray(arr) || arr.length === 0) return true;
+        for (let i = 0; i < arr.length; i++) if (truthy(body(arr[i], e))) return false;
+        return true;
+      });
+    case 'some':
+      return dynamic((d, e) => {
+        const arr = src(d, e);
+        if (!Array.isArray(arr) || arr.length === 0) return false;
+        for (let i = 0; i < arr.length; i++) if (truthy(body(arr[i], e))) return true;
+        return false;
+      });
+    default: {
+      // reduce: the body sees {current, accumulator}; a missing initial value is null.
+      const init = args.length > 2 ? args[2].fn : () => null;
+      return dynamic((d, e) => {
+        const arr = src(d, e);
+        const initial = init(d, e);
+        if (!Array.isArray(arr)) return initial;
+        let acc = initial;
+        for (let i = 0; i < arr.length; i++) acc = body({ current: arr[i], accumulator: acc }, e);
+        return acc;
+      });
+    }
+  }
+}
+
+function ifOp(args: Node[]): Node {
+  const n = args.length;
+  // Constant conditions pick their branch now.
+  if (n === 0) return constant(null);
+  if (n === 3) {
+    const [c, t, f] = args;
+    if (c.konst) return truthy(c.value) ? t : f;
+    const cf = c.fn;
+    if (t.konst && f.konst) {
+      const tv = t.value;
+      const fv = f.value;
+      return dynamic((d, e) => (truthy(cf(d, e)) ? tv : fv));
+    }
+    const tf = t.fn;
+    const ff = f.fn;
+    return dynamic((d, e) => (truthy(cf(d, e)) ? tf(d, e) : ff(d, e)));
+  }
+  const conds: Fn[] = [];
+  const thens: Fn[] = [];
+  let i = 0;
+  for (; i < n - 1; i += 2) {
+    conds.push(args[i].fn);
+    thens.push(args[i + 1].fn);
+  }
+  const otherwise: Fn = i === n - 1 ? args[i].fn : () => null;
+  return dynamic((d, e) => {
+    for (let j = 0; j < conds.length; j++) if (truthy(conds[j](d, e))) return thens[j](d, e);
+    return otherwise(d, e);
+  });
+}
+
+function andOr(args: Node[], isAnd: boolean): Node {
+  const fns = args.map((a) => a.fn);
+  if (fns.length === 2) {
+    const [a, b] = fns;
+    return isAnd
+      ? dynamic((d, e) => {
+          const x = a(d, e);
+          return truthy(x) ? b(d, e) : x;
+        })
+      : dynamic((d, e) => {
+          const x = a(d, e);
+          return truthy(x) ? x : b(d, e);
+        });
+  }
+  return dynamic((d, e) => {
+    let current: unknown;
+    for (let i = 0; i < fns.length; i++) {
+      current = fns[i](d, e);
+      if (truthy(current) !== isAnd) return current;
+    }
+    return current;
+  });
+}
+
+function varOp(args: Node[]): Node {
+  const p = args[0];
+  const dflt = args[1];
+  if (p !== undefined && !p.konst) {
+    const pf_ = p.fn;
+    const df = dflt ? dflt.fn : undefined;
+    return dynamic((d, e) => {
+      const b = df ? df(d, e) : undefined;
+      return lookup(d, e, pf_(d, e), b === undefined ? null : b);
+    });
+  }
+  const get = getterFor(p === undefined ? undefined : p.value);
+  if (dflt === undefined || (dflt.konst && dflt.value === undefined)) return dynamic((d, e) => get(d, e, null));
+  if (dflt.konst) {
+    const nf = dflt.value;
+    return dynamic((d, e) => get(d, e, nf));
+  }
+  const df = dflt.fn;
+  return dynamic((d, e) => {
+    const b = df(d, e);
+    return get(d, e, b === undefined ? null : b);
+  });
+}
+
+/** `in` against a long constant array of primitives: a Set answers the same as indexOf. */
+function inOpNode(args: Node[]): Node {
+  if (args.length === 2 && !args[0].konst && args[1].konst && Array.isArray(args[1].value) && args[1].value.length >= 8) {
+    const arr = args[1].value as unknown[];
+    const setable = arr.every((x) => x === null || (typeof x !== 'object' && !(typeof x === 'number' && Number.isNaN(x))));
+    if (setable) {
+      const set = new Set(arr);
+      const a = args[0].fn;
+      return dynamic((d, e) => set.has(a(d, e)));
+    }
+  }
+  return comparison(args, inOp);
+}
+
+const STANDARD: Record<string, OperatorCompiler> = {
+  var: (args) => varOp(args),
+  missing: (args) => {
+    const fns = args.map((a) => a.fn);
+    return dynamic((d, e) => {
+      const vals = fns.map((f) => f(d, e));
+      return missingOf(d, e, Array.isArray(vals[0]) ? vals[0] : vals);
+    });
+  },
+  // json-logic-js re-applies `options` as logic; an already-evaluated option list is used as data here.
+  missing_some: (args) => {
+    const fns = args.map((a) => a.fn);
+    return dynamic((d, e) => {
+      const need = fns[0] ? fns[0](d, e) : undefined;
+      const options: any = fns[1] ? fns[1](d, e) : undefined;
+      const list = Array.isArray(options) ? options : [options];
+      const areMissing = missingOf(d, e, Array.isArray(list[0]) ? list[0] : list);
+      return options.length - areMissing.length >= (need as number) ? [] : areMissing;
+    });
+  },
+  if: (args) => ifOp(args),
+  '?:': (args) => ifOp(args),
+  and: (args) => andOr(args, true),
+  or: (args) => andOr(args, false),
+  filter: (args) => scoped('filter', args),
+  map: (args) => scoped('map', args),
+  reduce: (args) => scoped('reduce', args),
+  all: (args) => scoped('all', args),
+  none: (args) => scoped('none', args),
+  some: (args) => scoped('some', args),
+  '==': (args) => comparison(args, (a, b) => a == b),
+  '===': (args) => comparison(args, (a, b) => a === b),
+  '!=': (args) => comparison(args, (a, b) => a != b),
+  '!==': (args) => comparison(args, (a, b) => a !== b),
+  '>': (args) => comparison(args, (a, b) => a > b),
+  '>=': (args) => comparison(args, (a, b) => a >= b),
+  '<': (args) => (args.length >= 3 ? eager(args, (a: any, b: any, c: any) => (c === undefined ? a < b : a < b && b < c)) : comparison(args, (a, b) => a < b)),
+  '<=': (args) => (args.length >= 3 ? eager(args, (a: any, b: any, c: any) => (c === undefined ? a <= b : a <= b && b <= c)) : comparison(args, (a, b) => a <= b)),
+  '!!': (args) => eager(args, (a) => truthy(a)),
+  '!': (args) => eager(args, (a) => !truthy(a)),
+  '%': (args) => eager(args, (a: any, b: any) => a % b),
+  '/': (args) => eager(args, (a: any, b: any) => a / b),
+  '-': (args) => eager(args, (a: any, b: any) => (b === undefined ? -a : a - b)),
+  '+': (args) =>
+    eager(args, (...xs: unknown[]) => {
+      let acc = 0;
+      for (let i = 0; i < xs.length; i++) acc = acc + pf(xs[i]);
+      return acc;
+    }),
+  '*': (args) =>
+    eager(args, (...xs: unknown[]) => {
+      if (xs.length === 0) throw new TypeError('Reduce of empty array with no initial value');
+      let acc: unknown = xs[0];
+      for (let i = 1; i < xs.length; i++) acc = pf(acc) * pf(xs[i]);
+      return acc;
+    }),
+  min: (args) =>
+    eager(args, (...xs: any[]) => {
+      let acc = Infinity;
+      for (let i = 0; i < xs.length; i++) acc = Math.min(acc, xs[i]);
+      return acc;
+    }),
+  max: (args) =>
+    eager(args, (...xs: any[]) => {
+      let acc = -Infinity;
+      for (let i = 0; i < xs.length; i++) acc = Math.max(acc, xs[i]);
+      return acc;
+    }),
+  merge: (args) =>
+    eager(args, (...xs: unknown[]) => {
+      let acc: unknown[] = [];
+      for (let i = 0; i < xs.length; i++) acc = acc.concat(xs[i]);
+      return acc;
+    }),
+  cat: (args) =>
+    eager(args, (...xs: unknown[]) => {
+      let s = '';
+      for (let i = 0; i < xs.length; i++) s += catPart(xs[i]);
+      return s;
+    }),
+  substr: (args) => eager(args, (s, a, b) => substr(s, a, b)),
+  in: (args) => inOpNode(args),
+};
+
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/** A single-key plain object is an operation; anything else is data (json-logic-js `is_logic`). */
+export function isLogic(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  let n = 0;
+  for (const k in v) if (hasOwn(v, k) && ++n > 1) return false;
+  return n === 1;
+}
+
+export class Compiler {
+  private readonly ops: ReadonlyMap<string, OperatorCompiler> | undefined;
+  private readonly maxDepth: number;
+
+  constructor(options: CompileOptions = {}) {
+    this.ops = options.operators;
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  }
+
+  /** Names every operator this compiler accepts. */
+  has(op: string): boolean {
+    return hasOwn(STANDARD, op) || (this.ops?.has(op) ?? false);
+  }
+
+  compile(logic: unknown, path = '$', depth = 0): Node {
+    if (depth > this.maxDepth) throw new RuleError(path, `rule nests deeper than ${this.maxDepth} levels`);
+    if (Array.isArray(logic)) {
+      const items = logic.map((l, i) => this.compile(l, pathKey(path, i), depth + 1));
+      if (items.every((n) => n.konst)) return constant(Object.freeze(items.map((n) => n.value)));
+      const fns = items.map((n) => n.fn);
+      return dynamic((d, e) => {
+        const out = new Array(fns.length);
+        for (let i = 0; i < fns.length; i++) out[i] = fns[i](d, e);
+        return out;
+      });
+    }
+    if (!isLogic(logic)) return constant(logic);
+    const op = Object.keys(logic)[0];
+    let raw = logic[op];
+    if (!Array.isArray(raw)) raw = [raw];
+    const opPath = pathKey(path, op);
+    const args = (raw as unknown[]).map((a, i) =>
+      this.compile(a, Array.isArray(logic[op]) ? pathKey(opPath, i) : opPath, depth + 1),
+    );
+    const std = hasOwn(STANDARD, op) ? STANDARD[op] : undefined;
+    const custom = std ? undefined : this.ops?.get(op);
+    const compiler = std ?? custom;
+    if (!compiler) throw new RuleError(path, `unknown operator "${op}"`);
+    return compiler(args, this, opPath);
+  }
+}
+
+/** A compiled rule as a plain function of the data (the context). */
+export type CompiledRule = (data: unknown) => unknown;

@@ -1,0 +1,27 @@
+/**
+ * Compiling a single JSON Logic rule outside a flag set: for validation in tools (the management
+ * API checks rules with it) and for testing the engine against json-logic-js.
+ */
+import { Compiler, type Env } from './logic/compile.js';
+import { flagdOperators } from './logic/flagd-operators.js';
+
+export interface CompileRuleOptions {
+  /** Also accept flagd's operators (fractional, sem_ver, starts_with, ends_with). Default true. */
+  flagdOperators?: boolean;
+  /** `$flagd.flagKey` as seen by the rule. */
+  flagKey?: string;
+  /** Clock for `$flagd.timestamp`, in milliseconds. */
+  now?: () => number;
+}
+
+/** Compiles once; the returned function evaluates against data and may throw as json-logic-js would. */
+export function compileRule(rule: unknown, options: CompileRuleOptions = {}): (data?: unknown) => unknown {
+  const compiler = new Compiler({ operators: options.flagdOperators === false ? undefined : flagdOperators() });
+  const fn = compiler.compile(rule).fn;
+  const flagKey = options.flagKey ?? '';
+  const now = options.now ?? Date.now;
+  return (data?: unknown) => {
+    const env: Env = { ctx: data, flagKey, ts: -1, now };
+    return fn(data, env);
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Public value types of the engine. They mirror OpenFeature's shapes (same field names and string
+ * values) without importing @openfeature/core, so the engine has no runtime dependencies and the
+ * providers can hand these objects to either SDK unchanged.
+ */
+
+/** A JSON value as found in flag variants and evaluation contexts. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What the caller knows about the subject of an evaluation; `targetingKey` drives bucketing. */
+export type EvaluationContext = { targetingKey?: string; [key: string]: unknown };
+
+/** flagd's resolution reasons (a subset of OpenFeature's StandardResolutionReasons). */
+export const Reason = {
+  STATIC: 'STATIC',
+  TARGETING_MATCH: 'TARGETING_MATCH',
+  DEFAULT: 'DEFAULT',
+  DISABLED: 'DISABLED',
+  ERROR: 'ERROR',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/** OpenFeature error codes the engine can return; the strings equal OpenFeature's ErrorCode values. */
+export const ErrorCode = {
+  FLAG_NOT_FOUND: 'FLAG_NOT_FOUND',
+  PARSE_ERROR: 'PARSE_ERROR',
+  TYPE_MISMATCH: 'TYPE_MISMATCH',
+  GENERAL: 'GENERAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export type FlagMetadata = Record<string, string | number | boolean>;
+
+export interface ResolutionDetails<T> {
+  value: T;
+  variant?: string;
+  reason: Reason;
+  errorCode?: ErrorCode;
+  errorMessage?: string;
+  /** Flag set metadata with the flag's own metadata merged over it. Never null; may be empty. */
+  flagMetadata: FlagMetadata;
+}
+
+/** The type a caller asks for; `number` covers flagd's integer and float. */
+export type FlagValueType = 'boolean' | 'string' | 'number' | 'object';
+
+/**
+ * One flag's answer from `resolveAll`: no `value` when evaluation failed (see `errorCode`) or the
+ * flag resolved to the caller's code default; `type` is the flag's value type.
+ */
+export type ResolvedFlag = Omit<ResolutionDetails<JsonValue>, 'value'> & {
+  flagKey: string;
+  value?: JsonValue;
+  type: FlagValueType | undefined;
+};
+
+/** Something flagd accepts but warns about; `path` is a JSON path into the flag set, e.g. `$.flags["x"].variants`. */
+export interface ConfigWarning {
+  code: string;
+  path: string;
+  message: string;
+}
+
+export interface EvaluatorOptions {
+  /** Turn configuration warnings into `FlagConfigError`s. Default false, as flagd. */
+  strict?: boolean;
+  /** Clock for `$flagd.timestamp`, in milliseconds; default `Date.now`. For tests. */
+  now?: () => number;
+}
+
+export interface SetFlagsResult {
+  /** Keys added, changed or removed by this call, sorted. */
+  changed: string[];
+  added: string[];
+  updated: string[];
+  removed: string[];
+  warnings: ConfigWarning[];
+}
