@@ -24,7 +24,7 @@ export interface CompiledFlag {
   readonly rule: Fn | undefined;
   /** Set when targeting failed to compile: the flag resolves PARSE_ERROR. */
   readonly parseError: string | undefined;
-  /** The answer when targeting is absent (STATIC). */
+  /** The answer when targeting is absent (STATIC; DEFAULT without a default variant). */
   readonly staticOutcome: Outcome;
   /** The answer when targeting returns null (DEFAULT). */
   readonly defaultOutcome: Outcome;
@@ -269,7 +269,8 @@ export class FlagSetCompiler {
       valueType: typeOfValue(defaultVariant !== undefined ? defaultValue : firstValue),
       rule,
       parseError,
-      staticOutcome: freezeOutcome({ value: defaultValue, variant: defaultVariant, reason: Reason.STATIC, flagMetadata: metadata }),
+      // Without a default variant the caller's code default applies: that is DEFAULT, not STATIC.
+      staticOutcome: freezeOutcome({ value: defaultValue, variant: defaultVariant, reason: defaultVariant === undefined ? Reason.DEFAULT : Reason.STATIC, flagMetadata: metadata }),
       defaultOutcome: freezeOutcome({ value: defaultValue, variant: defaultVariant, reason: Reason.DEFAULT, flagMetadata: metadata }),
       matchOutcomes,
       definition,
