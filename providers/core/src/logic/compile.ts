@@ -129,50 +129,44 @@ function getterFor(path: unknown): (data: any, env: Env, notFound: unknown) => u
   return (d, env, nf) => walk(d, env, segs, nf);
 }
 
-const THROWS = Symbol('throws');
-
 /**
- * Builds an eager operator: every argument is evaluated, then `f` runs. All constant arguments fold
- * at compile time; an operator that throws on them (json-logic-js does, e.g. `*` with no
- * arguments) throws at evaluation time instead, as json-logic-js would, so an unused branch that
- * would throw stays harmless.
+ * Builds an eager operator: every argument is evaluated, then `f` runs on the values. All constant
+ * arguments fold at compile time; an operator that throws on them (json-logic-js does, e.g. `*`
+ * with no arguments) throws at evaluation time instead, as json-logic-js would, so an unused
+ * branch that would throw stays harmless. `f` takes an array, not spread arguments, so a literal
+ * with 200,000 elements cannot overflow the call stack.
  */
-function eager(args: Node[], f: (...xs: any[]) => unknown): Node {
+function eager(args: Node[], f: (xs: unknown[]) => unknown): Node {
   if (args.every((a) => a.konst)) {
     let v: unknown;
-    let err: unknown = THROWS;
+    let failed = false;
+    let err: unknown;
     try {
-      v = f(...args.map((a) => a.value));
-      err = undefined;
+      v = f(args.map((a) => a.value));
     } catch (e) {
+      failed = true;
       err = e;
     }
-    if (err === undefined) return constant(v);
+    if (!failed) return constant(v);
     return dynamic(() => {
       throw err;
     });
   }
   const fns = args.map((a) => a.fn);
   switch (fns.length) {
-    case 0:
-      return dynamic(() => f());
     case 1: {
       const a = fns[0];
-      return dynamic((d, e) => f(a(d, e)));
+      return dynamic((d, e) => f([a(d, e)]));
     }
     case 2: {
       const [a, b] = fns;
-      return dynamic((d, e) => f(a(d, e), b(d, e)));
-    }
-    case 3: {
-      const [a, b, c] = fns;
-      return dynamic((d, e) => f(a(d, e), b(d, e), c(d, e)));
+      return dynamic((d, e) => f([a(d, e), b(d, e)]));
     }
     default:
       return dynamic((d, e) => {
         const xs = new Array(fns.length);
         for (let i = 0; i < fns.length; i++) xs[i] = fns[i](d, e);
-        return f(...xs);
+        return f(xs);
       });
   }
 }
@@ -184,9 +178,8 @@ type Cmp = (a: any, b: any) => boolean;
  * discarded), as json-logic-js evaluates every argument.
  */
 function comparison(args: Node[], cmp: Cmp): Node {
-  if (args.length !== 2) return eager(args, (a, b) => cmp(a, b));
+  if (args.length !== 2 || (args[0].konst && args[1].konst)) return eager(args, (xs) => cmp(xs[0], xs[1]));
   const [a, b] = args;
-  if (a.konst && b.konst) return eager(args, cmp);
   const af = a.fn;
   const bf = b.fn;
   if (b.konst) {
@@ -412,51 +405,51 @@ const STANDARD: Record<string, OperatorCompiler> = {
   '!==': (args) => comparison(args, (a, b) => a !== b),
   '>': (args) => comparison(args, (a, b) => a > b),
   '>=': (args) => comparison(args, (a, b) => a >= b),
-  '<': (args) => (args.length >= 3 ? eager(args, (a: any, b: any, c: any) => (c === undefined ? a < b : a < b && b < c)) : comparison(args, (a, b) => a < b)),
-  '<=': (args) => (args.length >= 3 ? eager(args, (a: any, b: any, c: any) => (c === undefined ? a <= b : a <= b && b <= c)) : comparison(args, (a, b) => a <= b)),
-  '!!': (args) => eager(args, (a) => truthy(a)),
-  '!': (args) => eager(args, (a) => !truthy(a)),
-  '%': (args) => eager(args, (a: any, b: any) => a % b),
-  '/': (args) => eager(args, (a: any, b: any) => a / b),
-  '-': (args) => eager(args, (a: any, b: any) => (b === undefined ? -a : a - b)),
+  '<': (args) => (args.length >= 3 ? eager(args, ([a, b, c]: any[]) => (c === undefined ? a < b : a < b && b < c)) : comparison(args, (a, b) => a < b)),
+  '<=': (args) => (args.length >= 3 ? eager(args, ([a, b, c]: any[]) => (c === undefined ? a <= b : a <= b && b <= c)) : comparison(args, (a, b) => a <= b)),
+  '!!': (args) => eager(args, (xs) => truthy(xs[0])),
+  '!': (args) => eager(args, (xs) => !truthy(xs[0])),
+  '%': (args) => eager(args, ([a, b]: any[]) => a % b),
+  '/': (args) => eager(args, ([a, b]: any[]) => a / b),
+  '-': (args) => eager(args, ([a, b]: any[]) => (b === undefined ? -a : a - b)),
   '+': (args) =>
-    eager(args, (...xs: unknown[]) => {
+    eager(args, (xs) => {
       let acc = 0;
       for (let i = 0; i < xs.length; i++) acc = acc + pf(xs[i]);
       return acc;
     }),
   '*': (args) =>
-    eager(args, (...xs: unknown[]) => {
+    eager(args, (xs) => {
       if (xs.length === 0) throw new TypeError('Reduce of empty array with no initial value');
       let acc: unknown = xs[0];
       for (let i = 1; i < xs.length; i++) acc = pf(acc) * pf(xs[i]);
       return acc;
     }),
   min: (args) =>
-    eager(args, (...xs: any[]) => {
+    eager(args, (xs: any[]) => {
       let acc = Infinity;
       for (let i = 0; i < xs.length; i++) acc = Math.min(acc, xs[i]);
       return acc;
     }),
   max: (args) =>
-    eager(args, (...xs: any[]) => {
+    eager(args, (xs: any[]) => {
       let acc = -Infinity;
       for (let i = 0; i < xs.length; i++) acc = Math.max(acc, xs[i]);
       return acc;
     }),
   merge: (args) =>
-    eager(args, (...xs: unknown[]) => {
+    eager(args, (xs) => {
       let acc: unknown[] = [];
       for (let i = 0; i < xs.length; i++) acc = acc.concat(xs[i]);
       return acc;
     }),
   cat: (args) =>
-    eager(args, (...xs: unknown[]) => {
+    eager(args, (xs) => {
       let s = '';
       for (let i = 0; i < xs.length; i++) s += catPart(xs[i]);
       return s;
     }),
-  substr: (args) => eager(args, (s, a, b) => substr(s, a, b)),
+  substr: (args) => eager(args, ([s, a, b]) => substr(s, a, b)),
   in: (args) => inOpNode(args),
 };
 
