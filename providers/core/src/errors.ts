@@ -20,6 +20,8 @@ export const FlagConfigErrorCode = {
   INVALID_VARIANTS: 'INVALID_VARIANTS',
   /** A flag's `defaultVariant` names no variant of the flag. */
   DEFAULT_VARIANT_NOT_FOUND: 'DEFAULT_VARIANT_NOT_FOUND',
+  /** Flag set or flag `metadata` is not an object. */
+  INVALID_METADATA: 'INVALID_METADATA',
   /** Two flags in the array form share a key. */
   DUPLICATE_FLAG_KEY: 'DUPLICATE_FLAG_KEY',
   /** `strict` is on and the configuration has warnings; they are in `warnings`. */
@@ -45,7 +47,7 @@ export const ConfigWarningCode = {
   /** `defaultVariant` is neither a string nor null. */
   INVALID_DEFAULT_VARIANT: 'INVALID_DEFAULT_VARIANT',
   /** A metadata value is not a string, number or boolean. */
-  INVALID_METADATA: 'INVALID_METADATA',
+  INVALID_METADATA_VALUE: 'INVALID_METADATA_VALUE',
   /** A targeting rule cannot be compiled (unknown operator, `$ref` to a missing evaluator, ...); the flag resolves PARSE_ERROR. */
   INVALID_TARGETING: 'INVALID_TARGETING',
   /** A targeting rule is not a JSON Logic object. */

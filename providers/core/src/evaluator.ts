@@ -36,7 +36,7 @@ export class Evaluator {
 
   constructor(options: EvaluatorOptions = {}) {
     this.strict = options.strict ?? false;
-    this.env = { ctx: EMPTY_CONTEXT, flagKey: '', ts: -1, now: options.now ?? Date.now };
+    this.env = { ctx: EMPTY_CONTEXT, flagKey: '', ts: -1, now: options.now ?? Date.now, flagd: true };
   }
 
   /**
@@ -206,7 +206,7 @@ export class Evaluator {
         flagMetadata: flag.metadata,
       };
     }
-    const match = flag.matchOutcomes.get(variant);
+    const match = flag.match(variant);
     if (match !== undefined) return match;
     return {
       reason: Reason.ERROR,

@@ -12,30 +12,131 @@ import { Reason, type FlagMetadata, type FlagValueType, type JsonValue, type Res
 /** Details shared by every evaluation that reaches the same outcome; frozen, so sharing is safe. */
 export type Outcome = Readonly<Omit<ResolutionDetails<JsonValue>, 'value'> & { value?: JsonValue }>;
 
-export interface CompiledFlag {
-  readonly key: string;
-  readonly enabled: boolean;
-  readonly variants: ReadonlyMap<string, JsonValue>;
-  readonly defaultVariant: string | undefined;
-  readonly metadata: Readonly<FlagMetadata>;
-  /** The type of the default variant's value (else the first variant's); what resolveAll reports. */
-  readonly valueType: FlagValueType | undefined;
-  /** Compiled targeting, when the flag has any. */
-  readonly rule: Fn | undefined;
-  /** Set when targeting failed to compile: the flag resolves PARSE_ERROR. */
-  readonly parseError: string | undefined;
-  /** The answer when targeting is absent (STATIC; DEFAULT without a default variant). */
-  readonly staticOutcome: Outcome;
-  /** The answer when targeting returns null (DEFAULT). */
-  readonly defaultOutcome: Outcome;
-  /** TARGETING_MATCH answers by variant name. */
-  readonly matchOutcomes: ReadonlyMap<string, Outcome>;
-  /** The definition as loaded, `$ref`s inlined, frozen. */
-  readonly definition: Readonly<Record<string, unknown>>;
-  /** Equal fingerprints mean equal compiled flags. */
-  readonly fingerprint: string;
-  /** Warnings about this flag, with paths relative to the flag. */
-  readonly issues: readonly ConfigIssue[];
+/** One flag, compiled. Immutable; a re-sync that leaves a flag unchanged keeps the same instance. */
+export class CompiledFlag {
+  /** TARGETING_MATCH answers by variant name, built on first use. */
+  private readonly matches = new Map<string, Outcome>();
+  private frozenDefinition: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly enabled: boolean,
+    readonly variants: ReadonlyMap<string, JsonValue>,
+    readonly defaultVariant: string | undefined,
+    readonly metadata: Readonly<FlagMetadata>,
+    /** The type of the default variant's value (else the first variant's); what resolveAll reports. */
+    readonly valueType: FlagValueType | undefined,
+    /** Compiled targeting, when the flag has any. */
+    readonly rule: Fn | undefined,
+    /** Set when targeting failed to compile: the flag resolves PARSE_ERROR. */
+    readonly parseError: string | undefined,
+    /** The answer without targeting: STATIC, or DEFAULT when there is no default variant. */
+    readonly staticOutcome: Outcome,
+    /** The answer when targeting returns null. */
+    readonly defaultOutcome: Outcome,
+    /** The definition as written (what re-syncs compare against) and its targeting with `$ref`s inlined. */
+    readonly raw: Readonly<Record<string, unknown>>,
+    private readonly targeting: unknown,
+    /**
+     * What else the compiled form depends on: set metadata and, if the flag uses `$ref`, the
+     * evaluators. Updated in place when a re-sync changes them without changing this flag.
+     */
+    private setMetaText: string,
+    private evaluatorsText: string | undefined,
+    /** Warnings about this flag, with paths relative to the flag (`$` is the flag). */
+    readonly issues: readonly ConfigIssue[],
+  ) {}
+
+  /** The TARGETING_MATCH answer for a variant name, or undefined when the flag has no such variant. */
+  match(variant: string): Outcome | undefined {
+    let o = this.matches.get(variant);
+    if (o === undefined) {
+      const value = this.variants.get(variant);
+      if (value === undefined && !this.variants.has(variant)) return undefined;
+      o = Object.freeze({ value: value as JsonValue, variant, reason: Reason.TARGETING_MATCH, flagMetadata: this.metadata });
+      this.matches.set(variant, o);
+    }
+    return o;
+  }
+
+  /** The definition as loaded, `$ref`s inlined, frozen; built on first request. */
+  get definition(): Readonly<Record<string, unknown>> {
+    if (this.frozenDefinition === undefined) {
+      const def = Object.fromEntries(Object.entries(this.raw).map(([k, v]) => [k, k === 'targeting' ? this.targeting : v]));
+      this.frozenDefinition = deepFreeze(structuredCopy(def)) as Readonly<Record<string, unknown>>;
+    }
+    return this.frozenDefinition;
+  }
+
+  /**
+   * True when `raw`, in a document with this set metadata and these evaluators, compiles to this
+   * flag. Changes elsewhere in the document that do not reach the flag (set metadata it overrides,
+   * evaluators it does not use) leave it unchanged, as flagd-core's per-flag hash does.
+   */
+  sameAs(raw: Record<string, unknown>, doc: DocumentParts): boolean {
+    if (!jsonEqual(this.raw, raw)) return false;
+    if (this.setMetaText !== doc.setMetaText) {
+      const own = raw['metadata'];
+      const merged = isPlainObject(own) ? mergeMetadata(doc.setMeta, own) : doc.setMeta;
+      if (!sameEntries(this.metadata, merged)) return false;
+      this.setMetaText = doc.setMetaText;
+    }
+    if (this.evaluatorsText !== undefined && this.evaluatorsText !== doc.evaluatorsText) {
+      // Substitute the new evaluators: the flag is unchanged if that yields the same targeting,
+      // or fails the same way as before.
+      try {
+        const inlined = inlineRefs(raw['targeting'], doc.evaluators, ['targeting'], []);
+        if (!jsonEqual(this.targeting, inlined)) return false;
+      } catch (err) {
+        if (!(err instanceof RuleError) || this.parseError !== targetingError(this.key, err)) return false;
+      }
+      this.evaluatorsText = doc.evaluatorsText;
+    }
+    return true;
+  }
+}
+
+/** The parts of a document every flag's compiled form may depend on. */
+interface DocumentParts {
+  setMeta: Record<string, unknown>;
+  setMetaText: string;
+  evaluators: Record<string, unknown>;
+  evaluatorsText: string;
+}
+
+/** Same keys and values, in any order (metadata order carries no meaning). */
+function sameEntries(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const ak = Object.keys(a);
+  if (ak.length !== Object.keys(b).length) return false;
+  for (const k of ak) if (!Object.prototype.hasOwnProperty.call(b, k) || !jsonEqual(a[k], b[k])) return false;
+  return true;
+}
+
+/** Deep equality of JSON values, key order included (it decides the first variant). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ak = Object.keys(a);
+  const bk = Object.keys(b);
+  if (ak.length !== bk.length) return false;
+  for (let i = 0; i < ak.length; i++) {
+    const k = ak[i];
+    if (k !== bk[i] || !jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** A plain copy of JSON data (the raw definition may be shared with the caller's frozen objects). */
+function structuredCopy(v: unknown): any {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(structuredCopy);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, structuredCopy(x)]));
 }
 
 export interface ParsedFlagSet {
@@ -65,52 +166,56 @@ function hasTargeting(t: unknown): boolean {
 
 const REF = '$ref';
 
-/** Replaces `{"$ref": "name"}` with the named evaluator, recursively; a missing name is a RuleError. */
-function inlineRefs(node: unknown, evaluators: Record<string, unknown>, path: string, seen: string[]): unknown {
+/**
+ * Replaces `{"$ref": "name"}` with the named evaluator, recursively; a missing name is a RuleError.
+ * `at` is the path so far as segments, turned into a string only for an error.
+ */
+function inlineRefs(node: unknown, evaluators: Record<string, unknown>, at: (string | number)[], seen: string[]): unknown {
+  if (node === null || typeof node !== 'object') return node;
   if (Array.isArray(node)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < node.length; i++) {
-      const v = inlineRefs(node[i], evaluators, pathKey(path, i), seen);
+      at.push(i);
+      const v = inlineRefs(node[i], evaluators, at, seen);
+      at.pop();
       if (v !== node[i]) (copy ??= node.slice())[i] = v;
     }
     return copy ?? node;
   }
-  if (!isPlainObject(node)) return node;
-  const keys = Object.keys(node);
-  if (keys.length === 1 && keys[0] === REF && typeof node[REF] === 'string') {
-    const name = node[REF] as string;
+  const obj = node as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length === 1 && keys[0] === REF && typeof obj[REF] === 'string') {
+    const name = obj[REF] as string;
+    const where = () => at.reduce<string>((p, s) => pathKey(p, s), '$');
     if (!Object.prototype.hasOwnProperty.call(evaluators, name)) {
-      throw new RuleError(path, `"$ref" names the evaluator "${name}", which $evaluators does not define`);
+      throw new RuleError(where(), `"$ref" names the evaluator "${name}", which $evaluators does not define`);
     }
-    if (seen.includes(name)) throw new RuleError(path, `evaluator "${name}" refers to itself through ${seen.join(' -> ')}`);
-    return inlineRefs(evaluators[name], evaluators, pathKey('$.$evaluators', name), [...seen, name]);
+    if (seen.includes(name)) throw new RuleError(where(), `evaluator "${name}" refers to itself through ${[...seen, name].join(' -> ')}`);
+    return inlineRefs(evaluators[name], evaluators, ['$evaluators', name], [...seen, name]);
   }
   let copy: Record<string, unknown> | undefined;
   for (const k of keys) {
-    const v = inlineRefs(node[k], evaluators, pathKey(path, k), seen);
-    if (v !== node[k]) (copy ??= Object.fromEntries(Object.entries(node)))[k] = v;
+    at.push(k);
+    const v = inlineRefs(obj[k], evaluators, at, seen);
+    at.pop();
+    if (v !== obj[k]) (copy ??= Object.fromEntries(Object.entries(obj)))[k] = v;
   }
   return copy ?? node;
 }
 
-function metadataIssues(meta: unknown, path: string, out: ConfigIssue[]): void {
-  if (meta === undefined || meta === null) return;
+/** Metadata must be an object (flagd refuses anything else); its values should be primitives (flagd only warns). */
+function checkMetadata(meta: unknown, path: () => string, issues: ConfigIssue[], relPath: string): Record<string, unknown> | undefined {
+  if (meta === undefined || meta === null) return undefined;
   if (!isPlainObject(meta)) {
-    out.push({ code: ConfigWarningCode.INVALID_METADATA, path, message: 'metadata must be an object' });
-    return;
+    throw new FlagConfigError(FlagConfigErrorCode.INVALID_METADATA, path(), `metadata must be an object of strings, numbers and booleans, not ${Array.isArray(meta) ? 'an array' : typeof meta}`);
   }
   for (const k of Object.keys(meta)) {
     const t = typeof meta[k];
     if (t !== 'string' && t !== 'number' && t !== 'boolean') {
-      out.push({ code: ConfigWarningCode.INVALID_METADATA, path: pathKey(path, k), message: 'metadata values must be strings, numbers or booleans' });
+      issues.push({ code: ConfigWarningCode.INVALID_METADATA_VALUE, path: pathKey(relPath, k), message: 'metadata values must be strings, numbers or booleans' });
     }
   }
-}
-
-function freezeOutcome(o: Omit<ResolutionDetails<JsonValue>, 'value'> & { value: JsonValue | undefined }): Outcome {
-  if (o.variant === undefined) delete o.variant;
-  if (o.value === undefined) delete (o as { value?: unknown }).value;
-  return Object.freeze(o);
+  return meta;
 }
 
 export class FlagSetCompiler {
@@ -133,14 +238,13 @@ export class FlagSetCompiler {
     const evaluators = (evaluatorsRaw ?? {}) as Record<string, unknown>;
     const evaluatorsText = evaluatorsRaw ? JSON.stringify(evaluatorsRaw) : '';
 
-    const metaRaw = doc['metadata'];
-    metadataIssues(metaRaw, '$.metadata', warnings);
-    const setMeta = isPlainObject(metaRaw) ? metaRaw : {};
+    const setMeta = checkMetadata(doc['metadata'], () => '$.metadata', warnings, '$.metadata') ?? {};
     const setMetaText = JSON.stringify(setMeta);
     const metadata = Object.freeze(Object.fromEntries(Object.entries(setMeta))) as Readonly<FlagMetadata>;
 
     // The flag list: a map by key (providers' format) or flagd's array of flags with `key`.
-    const entries: [string, unknown, string][] = [];
+    // Each entry: key, definition, and its index in the array form (paths are built only when needed).
+    const entries: [string, unknown, number | undefined][] = [];
     const flagsRaw = doc['flags'];
     if (flagsRaw === undefined || flagsRaw === null) {
       warnings.push({ code: ConfigWarningCode.MISSING_FLAGS, path: '$.flags', message: 'the flag set has no "flags"; it loads as empty' });
@@ -155,25 +259,28 @@ export class FlagSetCompiler {
         if (seen.has(key)) throw new FlagConfigError(FlagConfigErrorCode.DUPLICATE_FLAG_KEY, pathKey(p, 'key'), `flag key "${key}" appears twice`);
         seen.add(key);
         const rest = Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'key'));
-        entries.push([key, rest, p]);
+        entries.push([key, rest, i]);
       });
     } else if (isPlainObject(flagsRaw)) {
-      for (const key of Object.keys(flagsRaw)) entries.push([key, flagsRaw[key], pathKey('$.flags', key)]);
+      for (const key of Object.keys(flagsRaw)) entries.push([key, flagsRaw[key], undefined]);
     } else {
       throw new FlagConfigError(FlagConfigErrorCode.INVALID_CONFIG, '$.flags', '"flags" must be an object keyed by flag key');
     }
 
+    const parts: DocumentParts = { setMeta, setMetaText, evaluators, evaluatorsText };
     const flags = new Map<string, CompiledFlag>();
-    for (const [key, raw, path] of entries) {
-      if (!isPlainObject(raw)) throw new FlagConfigError(FlagConfigErrorCode.INVALID_FLAG, path, `flag "${key}" must be an object`);
-      const text = JSON.stringify(raw);
-      // The fingerprint covers everything the compiled flag depends on: its own text, the set
-      // metadata merged into it, and the evaluators when it may reference them.
-      const fingerprint = `${text}\u0000${setMetaText}\u0000${text.includes('"$ref"') ? evaluatorsText : ''}`;
+    for (const [key, raw, where] of entries) {
+      if (!isPlainObject(raw)) throw new FlagConfigError(FlagConfigErrorCode.INVALID_FLAG, flagPath(key, where), `flag "${key}" must be an object`);
       const prev = previous.get(key);
-      const flag = prev !== undefined && prev.fingerprint === fingerprint ? prev : this.compileFlag(key, raw, path, evaluators, setMeta, fingerprint);
+      const flag =
+        prev !== undefined && prev.sameAs(raw, parts)
+          ? prev
+          : this.compileFlag(key, raw, where, evaluators, evaluatorsText, setMeta, setMetaText, metadata);
       flags.set(key, flag);
-      for (const issue of flag.issues) warnings.push({ ...issue, path: path + issue.path.slice(1) });
+      if (flag.issues.length > 0) {
+        const path = flagPath(key, where);
+        for (const issue of flag.issues) warnings.push({ ...issue, path: path + issue.path.slice(1) });
+      }
     }
     return { flags, metadata, warnings };
   }
@@ -181,35 +288,42 @@ export class FlagSetCompiler {
   private compileFlag(
     key: string,
     raw: Record<string, unknown>,
-    path: string,
+    where: number | undefined,
     evaluators: Record<string, unknown>,
+    evaluatorsText: string,
     setMeta: Record<string, unknown>,
-    fingerprint: string,
+    setMetaText: string,
+    setMetadata: Readonly<FlagMetadata>,
   ): CompiledFlag {
     const issues: ConfigIssue[] = [];
     const state = raw['state'];
     if (state !== 'ENABLED' && state !== 'DISABLED') {
-      throw new FlagConfigError(FlagConfigErrorCode.INVALID_STATE, pathKey(path, 'state'), `flag "${key}" has state ${JSON.stringify(state) ?? 'undefined'}; expected "ENABLED" or "DISABLED"`);
+      throw new FlagConfigError(FlagConfigErrorCode.INVALID_STATE, pathKey(flagPath(key, where), 'state'), `flag "${key}" has state ${JSON.stringify(state) ?? 'undefined'}; expected "ENABLED" or "DISABLED"`);
     }
     const variantsRaw = raw['variants'];
     if (!isPlainObject(variantsRaw)) {
-      throw new FlagConfigError(FlagConfigErrorCode.INVALID_VARIANTS, pathKey(path, 'variants'), `flag "${key}" must have an object of variants`);
+      throw new FlagConfigError(FlagConfigErrorCode.INVALID_VARIANTS, pathKey(flagPath(key, where), 'variants'), `flag "${key}" must have an object of variants`);
     }
     const variants = new Map<string, JsonValue>();
-    const types = new Set<string>();
+    let firstType: string | undefined;
+    let mixed = false;
     for (const name of Object.keys(variantsRaw)) {
-      const v = deepFreeze(variantsRaw[name]) as JsonValue;
+      const v = variantsRaw[name] as JsonValue;
+      if (v !== null && typeof v === 'object') deepFreeze(v);
       variants.set(name, v);
       if (v === null || Array.isArray(v)) {
         issues.push({ code: ConfigWarningCode.INVALID_VARIANT_VALUE, path: pathKey('$.variants', name), message: `variant "${name}" is ${v === null ? 'null' : 'an array'}; variants must be booleans, strings, numbers or objects` });
-      } else {
-        types.add(typeof v);
+      } else if (firstType === undefined) {
+        firstType = typeof v;
+      } else if (typeof v !== firstType) {
+        mixed = true;
       }
     }
     if (key === '') issues.push({ code: ConfigWarningCode.EMPTY_FLAG_KEY, path: '$', message: 'flag keys must not be empty' });
     if (variants.size === 0) issues.push({ code: ConfigWarningCode.EMPTY_VARIANTS, path: '$.variants', message: `flag "${key}" has no variants` });
-    if (types.size > 1) {
-      issues.push({ code: ConfigWarningCode.MIXED_VARIANT_TYPES, path: '$.variants', message: `flag "${key}" mixes variant types (${[...types].sort().join(', ')}); all variants of a flag should share one type` });
+    if (mixed) {
+      const types = [...new Set([...variants.values()].filter((v) => v !== null && !Array.isArray(v)).map((v) => typeof v))].sort();
+      issues.push({ code: ConfigWarningCode.MIXED_VARIANT_TYPES, path: '$.variants', message: `flag "${key}" mixes variant types (${types.join(', ')}); all variants of a flag should share one type` });
     }
 
     // flagd-core reads `defaultVariant || undefined`: "", 0, false and null all mean "use the code default".
@@ -222,61 +336,84 @@ export class FlagSetCompiler {
       if (typeof dvRaw !== 'string' || !variants.has(dvRaw)) {
         throw new FlagConfigError(
           FlagConfigErrorCode.DEFAULT_VARIANT_NOT_FOUND,
-          pathKey(path, 'defaultVariant'),
+          pathKey(flagPath(key, where), 'defaultVariant'),
           `flag "${key}" has defaultVariant ${JSON.stringify(dvRaw)}, which is not one of its variants (${[...variants.keys()].map((k) => JSON.stringify(k)).join(', ')})`,
         );
       }
       defaultVariant = dvRaw;
     }
 
-    metadataIssues(raw['metadata'], '$.metadata', issues);
-    const flagMeta = isPlainObject(raw['metadata']) ? raw['metadata'] : {};
-    // Flag metadata wins over flag set metadata.
-    const metadata = Object.freeze(Object.fromEntries([...Object.entries(setMeta), ...Object.entries(flagMeta)])) as Readonly<FlagMetadata>;
+    // Flag metadata wins over flag set metadata; a flag without its own shares the set's object.
+    const flagMeta = checkMetadata(raw['metadata'], () => pathKey(flagPath(key, where), 'metadata'), issues, '$.metadata');
+    const metadata = flagMeta === undefined ? setMetadata : mergeMetadata(setMeta, flagMeta);
 
     let rule: Fn | undefined;
     let parseError: string | undefined;
     let targeting = raw['targeting'];
+    // Whether the compiled form depends on $evaluators: the targeting holds a $ref, resolved or not.
+    let usesRefs = false;
     if (hasTargeting(targeting)) {
       if (!isPlainObject(targeting)) {
         issues.push({ code: ConfigWarningCode.TARGETING_NOT_OBJECT, path: '$.targeting', message: 'targeting should be a JSON Logic object' });
       }
       try {
-        targeting = inlineRefs(targeting, evaluators, '$.targeting', []);
-        const node = this.compiler.compile(targeting, '$.targeting');
-        rule = node.fn;
+        try {
+          const inlined = inlineRefs(targeting, evaluators, ['targeting'], []);
+          usesRefs = inlined !== targeting;
+          targeting = inlined;
+        } catch (err) {
+          usesRefs = true;
+          throw err;
+        }
+        // flagd-core substitutes evaluators first and then asks whether any targeting is left.
+        if (hasTargeting(targeting)) rule = this.compiler.compile(targeting, '$.targeting').fn;
       } catch (err) {
         if (!(err instanceof RuleError)) throw err;
-        parseError = `invalid targeting for flag "${key}": ${err.message}`;
+        parseError = targetingError(key, err);
         issues.push({ code: ConfigWarningCode.INVALID_TARGETING, path: err.path, message: parseError });
       }
     }
 
     const defaultValue = defaultVariant === undefined ? undefined : variants.get(defaultVariant);
     const firstValue = variants.size > 0 ? variants.values().next().value : undefined;
-    const definition = deepFreeze(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, k === 'targeting' ? targeting : v])));
-
-    const matchOutcomes = new Map<string, Outcome>();
-    for (const [name, value] of variants) {
-      matchOutcomes.set(name, freezeOutcome({ value, variant: name, reason: Reason.TARGETING_MATCH, flagMetadata: metadata }));
-    }
-    return {
+    // Without a default variant the caller's code default applies: that is DEFAULT, not STATIC.
+    const staticOutcome: Outcome =
+      defaultVariant === undefined
+        ? Object.freeze({ reason: Reason.DEFAULT, flagMetadata: metadata })
+        : Object.freeze({ value: defaultValue as JsonValue, variant: defaultVariant, reason: Reason.STATIC, flagMetadata: metadata });
+    const defaultOutcome: Outcome =
+      defaultVariant === undefined
+        ? staticOutcome
+        : Object.freeze({ value: defaultValue as JsonValue, variant: defaultVariant, reason: Reason.DEFAULT, flagMetadata: metadata });
+    return new CompiledFlag(
       key,
-      enabled: state === 'ENABLED',
+      state === 'ENABLED',
       variants,
       defaultVariant,
       metadata,
-      valueType: typeOfValue(defaultVariant !== undefined ? defaultValue : firstValue),
+      typeOfValue(defaultVariant !== undefined ? defaultValue : firstValue),
       rule,
       parseError,
-      // Without a default variant the caller's code default applies: that is DEFAULT, not STATIC.
-      staticOutcome: freezeOutcome({ value: defaultValue, variant: defaultVariant, reason: defaultVariant === undefined ? Reason.DEFAULT : Reason.STATIC, flagMetadata: metadata }),
-      defaultOutcome: freezeOutcome({ value: defaultValue, variant: defaultVariant, reason: Reason.DEFAULT, flagMetadata: metadata }),
-      matchOutcomes,
-      definition,
-      fingerprint,
+      staticOutcome,
+      defaultOutcome,
+      raw,
+      targeting,
+      setMetaText,
+      usesRefs ? evaluatorsText : undefined,
       issues,
-    };
+    );
   }
 }
 
+function targetingError(key: string, err: RuleError): string {
+  return `invalid targeting for flag "${key}": ${err.message}`;
+}
+
+/** Flag metadata over set metadata, frozen. */
+export function mergeMetadata(setMeta: Record<string, unknown>, flagMeta: Record<string, unknown>): Readonly<FlagMetadata> {
+  return Object.freeze(Object.fromEntries([...Object.entries(setMeta), ...Object.entries(flagMeta)])) as Readonly<FlagMetadata>;
+}
+
+function flagPath(key: string, index: number | undefined): string {
+  return index === undefined ? pathKey('$.flags', key) : pathKey('$.flags', index);
+}

@@ -7,51 +7,37 @@ import { FlagConfigError, FlagConfigErrorCode, pathKey } from './errors.js';
 /** Documents nesting deeper than this are refused; real flag sets stay far below it. */
 export const MAX_DOCUMENT_DEPTH = 512;
 
-class DepthExceeded {
-  readonly keys: (string | number)[] = [];
+function exceeds(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth >= MAX_DOCUMENT_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (exceeds(value[i], depth + 1)) return true;
+  } else {
+    for (const k in value) if (exceeds((value as Record<string, unknown>)[k], depth + 1)) return true;
+  }
+  return false;
 }
 
-function pathOf(keys: (string | number)[]): string {
-  let p = '$';
-  for (let i = keys.length - 1; i >= 0; i--) p = pathKey(p, keys[i]);
-  return p;
+/** Finds the path to the first value past the limit; only runs once a document is known to be too deep. */
+function deepPath(value: unknown, depth: number, path: string): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_DOCUMENT_DEPTH) return path;
+  const keys: (string | number)[] = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+  for (const k of keys) {
+    const p = deepPath((value as Record<string | number, unknown>)[k], depth + 1, pathKey(path, k));
+    if (p !== undefined) return p;
+  }
+  return undefined;
 }
 
 /** Throws NESTING_TOO_DEEP with the path of the first value past the limit. Recursion is bounded by the limit. */
-export function checkDepth(value: unknown, depth = 0): void {
-  if (value === null || typeof value !== 'object') return;
-  if (depth >= MAX_DOCUMENT_DEPTH) throw new DepthExceeded();
-  try {
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        try {
-          checkDepth(value[i], depth + 1);
-        } catch (e) {
-          if (e instanceof DepthExceeded) e.keys.push(i);
-          throw e;
-        }
-      }
-    } else {
-      for (const k in value) {
-        if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
-        try {
-          checkDepth((value as Record<string, unknown>)[k], depth + 1);
-        } catch (e) {
-          if (e instanceof DepthExceeded) e.keys.push(k);
-          throw e;
-        }
-      }
-    }
-  } catch (e) {
-    if (depth === 0 && e instanceof DepthExceeded) {
-      throw new FlagConfigError(
-        FlagConfigErrorCode.NESTING_TOO_DEEP,
-        pathOf(e.keys),
-        `flag set nests deeper than ${MAX_DOCUMENT_DEPTH} levels`,
-      );
-    }
-    throw e;
-  }
+export function checkDepth(value: unknown): void {
+  if (!exceeds(value, 0)) return;
+  throw new FlagConfigError(
+    FlagConfigErrorCode.NESTING_TOO_DEEP,
+    deepPath(value, 0, '$') ?? '$',
+    `flag set nests deeper than ${MAX_DOCUMENT_DEPTH} levels`,
+  );
 }
 
 export function parseJson(text: string): unknown {
@@ -74,7 +60,8 @@ export function copyJson(value: unknown, path = '$', depth = 0, ancestors: unkno
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw new FlagConfigError(FlagConfigErrorCode.NOT_JSON, path, `${value} is not a JSON number`);
+      // ±Infinity is what JSON.parse makes of 1e999, so only NaN has no JSON spelling.
+      if (Number.isNaN(value)) throw new FlagConfigError(FlagConfigErrorCode.NOT_JSON, path, 'NaN is not a JSON number');
       return value;
     case 'object':
       break;

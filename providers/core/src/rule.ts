@@ -6,7 +6,7 @@ import { Compiler, type Env } from './logic/compile.js';
 import { flagdOperators } from './logic/flagd-operators.js';
 
 export interface CompileRuleOptions {
-  /** Also accept flagd's operators (fractional, sem_ver, starts_with, ends_with). Default true. */
+  /** flagd's dialect: its operators (fractional, sem_ver, starts_with, ends_with) and `$flagd` in the data. Default true; false gives plain JSON Logic. */
   flagdOperators?: boolean;
   /** `$flagd.flagKey` as seen by the rule. */
   flagKey?: string;
@@ -20,8 +20,9 @@ export function compileRule(rule: unknown, options: CompileRuleOptions = {}): (d
   const fn = compiler.compile(rule).fn;
   const flagKey = options.flagKey ?? '';
   const now = options.now ?? Date.now;
+  const flagd = options.flagdOperators !== false;
   return (data?: unknown) => {
-    const env: Env = { ctx: data, flagKey, ts: -1, now };
+    const env: Env = { ctx: data, flagKey, ts: -1, now, flagd };
     return fn(data, env);
   };
 }

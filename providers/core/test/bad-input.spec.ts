@@ -124,7 +124,7 @@ describe('bad flag sets are refused with a code and a JSON path, and the last go
     expect(err?.code).toBe('STRICT_VALIDATION');
     expect(err?.warnings.map((w) => [w.code, w.path])).toEqual([
       ['MIXED_VARIANT_TYPES', '$.flags.f.variants'],
-      ['INVALID_METADATA', '$.flags.f.metadata.owner'],
+      ['INVALID_METADATA_VALUE', '$.flags.f.metadata.owner'],
     ]);
     expect(ev.keys()).toEqual(['keep']);
   });
@@ -145,7 +145,7 @@ describe('what flagd only warns about loads, with warnings and paths returned ra
     });
     expect(r.warnings.map((w) => `${w.code} ${w.path}`).sort()).toEqual(
       [
-        'INVALID_METADATA $.metadata.deep',
+        'INVALID_METADATA_VALUE $.metadata.deep',
         'MIXED_VARIANT_TYPES $.flags.mixed.variants',
         'EMPTY_VARIANTS $.flags.empty.variants',
         'INVALID_VARIANT_VALUE $.flags.nully.variants.n',

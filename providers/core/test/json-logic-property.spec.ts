@@ -22,8 +22,6 @@
  *   methods of strings/numbers): the engine reads own, non-function properties only. `length` of
  *   strings and arrays is an own property and is generated.
  * - `log` and `method`, which the engine does not have, and unknown operators (compile errors).
- * - `missing_some` options holding logic-looking objects (the engine treats the evaluated option
- *   list as data; json-logic-js re-applies it as logic). Options are literal lists of paths here.
  * - `$flagd` paths (flagd's injected properties, not json-logic-js).
  *
  * The run is seeded so failures reproduce; set FC_SEED to explore other seeds and FC_RUNS to
@@ -207,11 +205,13 @@ function ruleAt(depth: number): fc.Arbitrary<unknown> {
     varRule(sub),
     op('missing', argsOf(fc.oneof(path, sub), 0, 4)),
     op('missing', fc.array(path, { maxLength: 4 }).map((ps) => [ps])),
-    // Options are literal path lists (or a bare path): see the header.
+    // json-logic-js applies the evaluated options as logic again, so options may hold rules and
+    // logic-looking data (from the data, or a rule that returns an object).
     op(
       'missing_some',
       fc.tuple(fc.oneof(fc.integer({ min: -1, max: 4 }), sub), fc.oneof(fc.array(path, { maxLength: 4 }), path)),
     ),
+    op('missing_some', fc.tuple(fc.oneof(fc.integer({ min: -1, max: 4 }), sub), fc.oneof(fc.array(fc.oneof(path, sub), { maxLength: 4 }), sub))),
     op('if', argsOf(sub, 0, 6)),
     op('?:', argsOf(sub, 0, 4)),
     op('and', argsOf(sub, 0, 4)),
@@ -241,6 +241,8 @@ function ruleAt(depth: number): fc.Arbitrary<unknown> {
     op('substr', fc.tuple(fc.oneof(strings, sub), fc.integer({ min: -6, max: 6 }), fc.option(fc.integer({ min: -6, max: 6 }), { nil: undefined })).map((t) => (t[2] === undefined ? [t[0], t[1]] : t))),
     op('in', fc.tuple(sub, fc.oneof(arrayish, strings, sub))),
     op('in', argsOf(sub, 0, 3)),
+    // Long constant lists (8+ primitives) take the engine's Set-based path.
+    op('in', fc.tuple(sub, fc.array(primitive, { minLength: 8, maxLength: 12 }))),
     ...['map', 'filter', 'all', 'none', 'some'].map((o) =>
       fc.oneof({ arbitrary: op(o, fc.tuple(arrayish, body)), weight: 6 }, { arbitrary: op(o, argsOf(sub, 0, 3)), weight: 1 }),
     ),
@@ -293,6 +295,8 @@ describe('standard JSON Logic operators agree with json-logic-js', () => {
     ['var "" returns the data itself, unchanged (no $flagd added)', { var: '' }, { a: 1 }],
     ['var [] on array data returns the array itself', { var: [] }, [1, 2]],
     ['missing treats an array key as a [path, default] var lookup, as json-logic-js does', { missing: [['a', ['b', 'c']]] }, { a: 1 }],
+    ['missing treats an empty-array key as the whole data, which is present', { missing: ['a', []] }, { a: 0 }],
+    ['map over a list holding the data itself returns the data unchanged', { map: [[{ var: '' }], { var: '' }] }, { a: 1 }],
   ];
   it.each(regressions)('%s', (_name, r, d) => {
     assertAgrees(r, d);

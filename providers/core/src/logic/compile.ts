@@ -21,19 +21,21 @@ export interface Env {
   /** `$flagd.timestamp` (seconds), computed on first use in an evaluation; -1 until then. */
   ts: number;
   now: () => number;
+  /** False for plain JSON Logic (compileRule without flagd operators): no `$flagd` in the data. */
+  flagd: boolean;
 }
 
 export type Fn = (data: any, env: Env) => unknown;
 
 /** A compiled node: constant when every input is known at compile time. */
 export interface Node {
-  fn: Fn;
-  konst: boolean;
-  value: unknown;
+  readonly fn: Fn;
+  readonly konst: boolean;
+  readonly value: unknown;
 }
 
-/** Turns compiled arguments into a node. `raw` is the operator's argument list as written. */
-export type OperatorCompiler = (args: Node[], c: Compiler, path: string) => Node;
+/** Turns an operator's compiled arguments into a node. */
+export type OperatorCompiler = (args: Node[], c: Compiler) => Node;
 
 export interface CompileOptions {
   /** Extra operators (flagd's); standard ones cannot be replaced. */
@@ -44,8 +46,19 @@ export interface CompileOptions {
 
 export const DEFAULT_MAX_DEPTH = 256;
 
+/** A constant node builds its closure only if some operator asks for it; most never do. */
+class ConstNode implements Node {
+  readonly konst = true;
+  private f: Fn | undefined;
+  constructor(readonly value: unknown) {}
+  get fn(): Fn {
+    const v = this.value;
+    return (this.f ??= () => v);
+  }
+}
+
 export function constant(value: unknown): Node {
-  return { fn: () => value, konst: true, value };
+  return new ConstNode(value);
 }
 
 function dynamic(fn: Fn): Node {
@@ -84,14 +97,14 @@ export function timestamp(env: Env): number {
 
 /** The whole root data as json-logic sees it in flagd: the context plus `$flagd`. */
 function rootData(data: unknown, env: Env): unknown {
-  if (data !== env.ctx || data === null || typeof data !== 'object') return data;
+  if (!env.flagd || data !== env.ctx || data === null || typeof data !== 'object') return data;
   return { ...(data as object), $flagd: flagdProps(env) };
 }
 
 /** `var` over a path already split into segments. Mirrors json-logic-js's loop exactly. */
 function walk(data: any, env: Env, segs: readonly string[], notFound: unknown): unknown {
   let i = 0;
-  if (segs[0] === '$flagd' && data === env.ctx && data !== null && data !== undefined) {
+  if (segs[0] === '$flagd' && env.flagd && data === env.ctx && data !== null && data !== undefined) {
     data = flagdProps(env);
     i = 1;
   }
@@ -114,7 +127,7 @@ function getterFor(path: unknown): (data: any, env: Env, notFound: unknown) => u
   const segs = String(path).split('.');
   if (segs[0] === '$flagd') {
     if (segs.length === 2 && segs[1] === 'flagKey') {
-      return (d, env, nf) => (d === env.ctx && d !== null && d !== undefined ? env.flagKey : walk(d, env, segs, nf));
+      return (d, env, nf) => (env.flagd && d === env.ctx && d !== null && d !== undefined ? env.flagKey : walk(d, env, segs, nf));
     }
     return (d, env, nf) => walk(d, env, segs, nf);
   }
@@ -214,11 +227,28 @@ function substr(source: unknown, start: any, end: any): string {
   return String(source).substr(start, end);
 }
 
-function missingOf(data: unknown, env: Env, keys: readonly unknown[]): unknown[] {
+/**
+ * json-logic-js applies values it meets inside `missing` and `missing_some` as logic a second time
+ * (a key that is itself a one-key object is run as a rule). Matching that takes compiling such a
+ * value at evaluation time; plain keys, the normal case, skip it.
+ */
+function reapply(c: Compiler, v: unknown, data: unknown, env: Env): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  return c.compile(v).fn(data, env);
+}
+
+function missingOf(c: Compiler, data: unknown, env: Env, keys: readonly unknown[]): unknown[] {
   const missing: unknown[] = [];
   for (let i = 0; i < keys.length; i++) {
-    const v = lookup(data, env, keys[i], null);
-    if (v === null || v === '') missing.push(keys[i]);
+    // json-logic-js looks each key up as {"var": key}, so an array key is [path, default].
+    const k = keys[i];
+    let v: unknown;
+    if (k === null || typeof k !== 'object') v = lookup(data, env, k, null);
+    else {
+      const args = Array.isArray(k) ? k.map((x) => reapply(c, x, data, env)) : [reapply(c, k, data, env)];
+      v = lookup(data, env, args[0], args[1] === undefined ? null : args[1]);
+    }
+    if (v === null || v === '') missing.push(k);
   }
   return missing;
 }
@@ -371,21 +401,22 @@ function inOpNode(args: Node[]): Node {
 
 const STANDARD: Record<string, OperatorCompiler> = {
   var: (args) => varOp(args),
-  missing: (args) => {
+  missing: (args, c) => {
     const fns = args.map((a) => a.fn);
     return dynamic((d, e) => {
       const vals = fns.map((f) => f(d, e));
-      return missingOf(d, e, Array.isArray(vals[0]) ? vals[0] : vals);
+      return missingOf(c, d, e, Array.isArray(vals[0]) ? vals[0] : vals);
     });
   },
-  // json-logic-js re-applies `options` as logic; an already-evaluated option list is used as data here.
-  missing_some: (args) => {
+  missing_some: (args, c) => {
     const fns = args.map((a) => a.fn);
     return dynamic((d, e) => {
       const need = fns[0] ? fns[0](d, e) : undefined;
       const options: any = fns[1] ? fns[1](d, e) : undefined;
-      const list = Array.isArray(options) ? options : [options];
-      const areMissing = missingOf(d, e, Array.isArray(list[0]) ? list[0] : list);
+      // As json-logic-js: apply({"missing": options}) re-applies the options as logic.
+      const written = Array.isArray(options) ? options : [options];
+      const vals = written.map((o: unknown) => reapply(c, o, d, e));
+      const areMissing = missingOf(c, d, e, Array.isArray(vals[0]) ? vals[0] : vals);
       return options.length - areMissing.length >= (need as number) ? [] : areMissing;
     });
   },
@@ -477,11 +508,31 @@ export class Compiler {
     return hasOwn(STANDARD, op) || (this.ops?.has(op) ?? false);
   }
 
-  compile(logic: unknown, path = '$', depth = 0): Node {
-    if (depth > this.maxDepth) throw new RuleError(path, `rule nests deeper than ${this.maxDepth} levels`);
+  /** Compiles a rule; a RuleError carries the JSON path (from `path`) of the offending node. */
+  compile(logic: unknown, path = '$'): Node {
+    try {
+      return this.node(logic, 0);
+    } catch (err) {
+      if (err instanceof RuleFault) {
+        let p = path;
+        for (let i = err.segments.length - 1; i >= 0; i--) p = pathKey(p, err.segments[i]);
+        throw new RuleError(p, err.reason);
+      }
+      throw err;
+    }
+  }
+
+  // Paths are only built when compilation fails: each level adds its segment as the fault unwinds.
+  private node(logic: unknown, depth: number): Node {
+    if (depth > this.maxDepth) throw new RuleFault(`rule nests deeper than ${this.maxDepth} levels`);
     if (Array.isArray(logic)) {
-      const items = logic.map((l, i) => this.compile(l, pathKey(path, i), depth + 1));
-      if (items.every((n) => n.konst)) return constant(Object.freeze(items.map((n) => n.value)));
+      const items = new Array<Node>(logic.length);
+      let allConst = true;
+      for (let i = 0; i < logic.length; i++) {
+        items[i] = this.child(logic[i], depth, i);
+        if (!items[i].konst) allConst = false;
+      }
+      if (allConst) return constant(Object.freeze(items.map((n) => n.value)));
       const fns = items.map((n) => n.fn);
       return dynamic((d, e) => {
         const out = new Array(fns.length);
@@ -490,19 +541,41 @@ export class Compiler {
       });
     }
     if (!isLogic(logic)) return constant(logic);
-    const op = Object.keys(logic)[0];
-    let raw = logic[op];
-    if (!Array.isArray(raw)) raw = [raw];
-    const opPath = pathKey(path, op);
-    const args = (raw as unknown[]).map((a, i) =>
-      this.compile(a, Array.isArray(logic[op]) ? pathKey(opPath, i) : opPath, depth + 1),
-    );
+    let op = '';
+    for (const k in logic) op = k;
+    const written = logic[op];
     const std = hasOwn(STANDARD, op) ? STANDARD[op] : undefined;
-    const custom = std ? undefined : this.ops?.get(op);
-    const compiler = std ?? custom;
-    if (!compiler) throw new RuleError(path, `unknown operator "${op}"`);
-    return compiler(args, this, opPath);
+    const compiler = std ?? this.ops?.get(op);
+    if (!compiler) throw new RuleFault(`unknown operator "${op}"`);
+    let args: Node[];
+    if (Array.isArray(written)) {
+      args = new Array<Node>(written.length);
+      for (let i = 0; i < written.length; i++) args[i] = this.child(written[i], depth, i, op);
+    } else {
+      // json-logic's shorthand: {"var": "x"} means {"var": ["x"]}.
+      args = [this.child(written, depth, undefined, op)];
+    }
+    return compiler(args, this);
   }
+
+  private child(logic: unknown, depth: number, index: number | undefined, op?: string): Node {
+    if (logic === null || typeof logic !== 'object') return constant(logic);
+    try {
+      return this.node(logic, depth + 1);
+    } catch (err) {
+      if (err instanceof RuleFault) {
+        if (index !== undefined) err.segments.push(index);
+        if (op !== undefined) err.segments.push(op);
+      }
+      throw err;
+    }
+  }
+}
+
+/** Internal: a compile failure on its way up, collecting path segments innermost first. */
+class RuleFault {
+  readonly segments: (string | number)[] = [];
+  constructor(readonly reason: string) {}
 }
 
 /** A compiled rule as a plain function of the data (the context). */
