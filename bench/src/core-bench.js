@@ -441,6 +441,34 @@ let resyncOne;
   });
 }
 
+// The same flags in differently formatted text (pretty and compact, alternating): nothing can be
+// recognised from the string, so the engine parses and compares flag by flag.
+let resyncReformatted;
+{
+  const [e, f] = loadedPair();
+  const texts = [JSON.stringify(JSON.parse(setText)), setText];
+  let je = 0;
+  let jf = 0;
+  resyncReformatted = runLoadCase('resync_same_flags_reformatted', '6d. re-sync, same flags, reformatted', {
+    ours(n) {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += e.setFlags(texts[je]).length;
+        je ^= 1;
+      }
+      return s;
+    },
+    theirs(n) {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += f.setConfigurations(texts[jf]).length;
+        jf ^= 1;
+      }
+      return s;
+    },
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report.
 
@@ -456,7 +484,7 @@ for (const r of evalResults) {
 
 console.log('\nLoading and re-syncing the 5,000-flag set (ms per operation, lower is better; ratio = theirs ms ÷ ours ms)');
 console.log(`${pad('case', 36)}${lpad('ours', 14)}${lpad('flagd-core', 14)}${lpad('ratio', 14)}   min – max ratio over rounds`);
-for (const r of [load, resync, resyncFresh, resyncOne]) {
+for (const r of [load, resync, resyncFresh, resyncOne, resyncReformatted]) {
   console.log(`${pad(r.title, 36)}${lpad(fmtMs(r.oursSecPerOp), 14)}${lpad(fmtMs(r.theirsSecPerOp), 14)}${lpad(fmtRatio(r.ratio), 14)}   ${spread(r)}`);
 }
 
@@ -471,7 +499,7 @@ console.log('\nAgainst the targets');
 for (const v of verdicts) {
   console.log(`${pad(v.name, 44)}${lpad(fmtRatio(v.value), 12)}   target >= ${v.target}x   ${v.met ? 'met' : 'NOT MET'}`);
 }
-console.log('(informative, no target: re-sync with the same text in a new string, and with one flag changed — see 6b and 6c above)');
+console.log('(informative, no target: re-sync with the same text in a new string, with one flag changed, and with the same flags reformatted — see 6b, 6c and 6d above)');
 
 const seconds = (performance.now() - t0) / 1000;
 console.log(`\nbench time ${seconds.toFixed(1)} s; sink ${sink} (consumed results, ignore)`);
@@ -485,7 +513,7 @@ const out = {
   sanity: { ok: problems.length === 0, problems, notes },
   evaluation: evalResults,
   load,
-  resync: { unchanged: resync, sameTextNewString: resyncFresh, oneFlagChanged: resyncOne },
+  resync: { unchanged: resync, sameTextNewString: resyncFresh, oneFlagChanged: resyncOne, sameFlagsReformatted: resyncReformatted },
   summary: { evalGeomean, loadRatio: load.ratio, resyncRatio: resync.ratio, targets: TARGETS, verdicts },
   benchSeconds: seconds,
 };
