@@ -43,6 +43,8 @@ export class CompiledFlag {
      */
     private setMetaText: string,
     private evaluatorsText: string | undefined,
+    /** The unresolvable `$ref`, if that is why the flag resolves PARSE_ERROR. */
+    private readonly refProblem: string | undefined,
     /** Warnings about this flag, with paths relative to the flag (`$` is the flag). */
     readonly issues: readonly ConfigIssue[],
   ) {}
@@ -82,14 +84,10 @@ export class CompiledFlag {
       this.setMetaText = doc.setMetaText;
     }
     if (this.evaluatorsText !== undefined && this.evaluatorsText !== doc.evaluatorsText) {
-      // Substitute the new evaluators: the flag is unchanged if that yields the same targeting,
-      // or fails the same way as before.
-      try {
-        const inlined = inlineRefs(raw['targeting'], doc.evaluators, ['targeting'], []);
-        if (!jsonEqual(this.targeting, inlined)) return false;
-      } catch (err) {
-        if (!(err instanceof RuleError) || this.parseError !== targetingError(this.key, err)) return false;
-      }
+      // Substitute the new evaluators: the flag is unchanged if that yields the same rule (for a
+      // flag with an unresolvable reference: the same partly substituted rule).
+      const s = substitute(raw['targeting'], doc.evaluators);
+      if (!jsonEqual(this.targeting, s.targeting) || s.error?.message !== this.refProblem) return false;
       this.evaluatorsText = doc.evaluatorsText;
     }
     return true;
@@ -167,16 +165,25 @@ function hasTargeting(t: unknown): boolean {
 const REF = '$ref';
 
 /**
- * Replaces `{"$ref": "name"}` with the named evaluator, recursively; a missing name is a RuleError.
- * `at` is the path so far as segments, turned into a string only for an error.
+ * Replaces `{"$ref": "name"}` with the named evaluator, recursively. A reference that cannot be
+ * resolved (missing, or cyclic) stays in place and the first such problem is recorded in
+ * `problem`: the flag then resolves PARSE_ERROR, and the partly substituted rule still tells a
+ * re-sync whether the evaluators it does use changed. `at` is the path so far as segments,
+ * turned into a string only for a problem.
  */
-function inlineRefs(node: unknown, evaluators: Record<string, unknown>, at: (string | number)[], seen: string[]): unknown {
+function inlineRefs(
+  node: unknown,
+  evaluators: Record<string, unknown>,
+  at: (string | number)[],
+  seen: string[],
+  problem: { error?: RuleError },
+): unknown {
   if (node === null || typeof node !== 'object') return node;
   if (Array.isArray(node)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < node.length; i++) {
       at.push(i);
-      const v = inlineRefs(node[i], evaluators, at, seen);
+      const v = inlineRefs(node[i], evaluators, at, seen, problem);
       at.pop();
       if (v !== node[i]) (copy ??= node.slice())[i] = v;
     }
@@ -188,19 +195,30 @@ function inlineRefs(node: unknown, evaluators: Record<string, unknown>, at: (str
     const name = obj[REF] as string;
     const where = () => at.reduce<string>((p, s) => pathKey(p, s), '$');
     if (!Object.prototype.hasOwnProperty.call(evaluators, name)) {
-      throw new RuleError(where(), `"$ref" names the evaluator "${name}", which $evaluators does not define`);
+      problem.error ??= new RuleError(where(), `"$ref" names the evaluator "${name}", which $evaluators does not define`);
+      return node;
     }
-    if (seen.includes(name)) throw new RuleError(where(), `evaluator "${name}" refers to itself through ${[...seen, name].join(' -> ')}`);
-    return inlineRefs(evaluators[name], evaluators, ['$evaluators', name], [...seen, name]);
+    if (seen.includes(name)) {
+      problem.error ??= new RuleError(where(), `evaluator "${name}" refers to itself through ${[...seen, name].join(' -> ')}`);
+      return node;
+    }
+    return inlineRefs(evaluators[name], evaluators, ['$evaluators', name], [...seen, name], problem);
   }
   let copy: Record<string, unknown> | undefined;
   for (const k of keys) {
     at.push(k);
-    const v = inlineRefs(obj[k], evaluators, at, seen);
+    const v = inlineRefs(obj[k], evaluators, at, seen, problem);
     at.pop();
     if (v !== obj[k]) (copy ??= Object.fromEntries(Object.entries(obj)))[k] = v;
   }
   return copy ?? node;
+}
+
+/** Substitutes evaluators into a flag's targeting: the result, and the first unresolvable reference. */
+function substitute(targeting: unknown, evaluators: Record<string, unknown>): { targeting: unknown; error?: RuleError } {
+  const problem: { error?: RuleError } = {};
+  const out = inlineRefs(targeting, evaluators, ['targeting'], [], problem);
+  return { targeting: out, error: problem.error };
 }
 
 /** Metadata must be an object (flagd refuses anything else); its values should be primitives (flagd only warns). */
@@ -352,19 +370,17 @@ export class FlagSetCompiler {
     let targeting = raw['targeting'];
     // Whether the compiled form depends on $evaluators: the targeting holds a $ref, resolved or not.
     let usesRefs = false;
+    let refProblem: string | undefined;
     if (hasTargeting(targeting)) {
       if (!isPlainObject(targeting)) {
         issues.push({ code: ConfigWarningCode.TARGETING_NOT_OBJECT, path: '$.targeting', message: 'targeting should be a JSON Logic object' });
       }
       try {
-        try {
-          const inlined = inlineRefs(targeting, evaluators, ['targeting'], []);
-          usesRefs = inlined !== targeting;
-          targeting = inlined;
-        } catch (err) {
-          usesRefs = true;
-          throw err;
-        }
+        const s = substitute(targeting, evaluators);
+        usesRefs = s.targeting !== targeting || s.error !== undefined;
+        targeting = s.targeting;
+        refProblem = s.error?.message;
+        if (s.error) throw s.error;
         // flagd-core substitutes evaluators first and then asks whether any targeting is left.
         if (hasTargeting(targeting)) rule = this.compiler.compile(targeting, '$.targeting').fn;
       } catch (err) {
@@ -400,6 +416,7 @@ export class FlagSetCompiler {
       targeting,
       setMetaText,
       usesRefs ? evaluatorsText : undefined,
+      refProblem,
       issues,
     );
   }

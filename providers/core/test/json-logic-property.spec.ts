@@ -31,6 +31,7 @@ import fc from 'fast-check';
 import jsonLogic from 'json-logic-js';
 import { describe, expect, it } from 'vitest';
 import { compileRule } from '../src/index.js';
+import { sameValue } from './support.js';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 0x5eed_1057;
 const NUM_RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 4000;
@@ -38,23 +39,6 @@ const NOW = () => 1_700_000_000_000;
 
 // ---------------------------------------------------------------------------------------------
 // Comparison
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b);
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
-    return true;
-  }
-  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
-    const ka = Object.keys(a).sort();
-    const kb = Object.keys(b).sort();
-    if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i])) return false;
-    return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-  }
-  return false;
-}
 
 type Outcome = { threw: false; value: unknown } | { threw: true; error: string };
 

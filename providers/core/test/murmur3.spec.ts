@@ -1,41 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucketOf, murmur3Utf8 } from '../src/index.js';
-
-/** A deliberately naive MurmurHash3 x86_32 over bytes, written from the algorithm's description. */
-function reference(bytes: Uint8Array, seed = 0): number {
-  const c1 = 0xcc9e2d51n;
-  const c2 = 0x1b873593n;
-  const m32 = 0xffffffffn;
-  const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (32n - r))) & m32;
-  let h = BigInt(seed) & m32;
-  const blocks = Math.floor(bytes.length / 4);
-  for (let i = 0; i < blocks; i++) {
-    let k = BigInt(bytes[4 * i] | (bytes[4 * i + 1] << 8) | (bytes[4 * i + 2] << 16)) + (BigInt(bytes[4 * i + 3]) << 24n);
-    k = (k * c1) & m32;
-    k = rotl(k, 15n);
-    k = (k * c2) & m32;
-    h ^= k;
-    h = rotl(h, 13n);
-    h = (h * 5n + 0xe6546b64n) & m32;
-  }
-  let k = 0n;
-  const tail = bytes.length & 3;
-  for (let j = tail - 1; j >= 0; j--) k = (k << 8n) | BigInt(bytes[blocks * 4 + j]);
-  if (tail > 0) {
-    k = (k * c1) & m32;
-    k = rotl(k, 15n);
-    k = (k * c2) & m32;
-    h ^= k;
-  }
-  h ^= BigInt(bytes.length);
-  h ^= h >> 16n;
-  h = (h * 0x85ebca6bn) & m32;
-  h ^= h >> 13n;
-  h = (h * 0xc2b2ae35n) & m32;
-  h ^= h >> 16n;
-  return Number(h);
-}
+import { murmur3Reference as reference } from './support.js';
 
 describe('murmur3Utf8', () => {
   it('matches published MurmurHash3 x86_32 vectors (seed 0)', () => {
