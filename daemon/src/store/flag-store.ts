@@ -46,26 +46,29 @@ interface SourceState {
 /** What a selector picks: all flags, one source's, or one flag set's. */
 type Selection = { kind: 'all' } | { kind: 'source'; source: string } | { kind: 'flagSet'; flagSetId: string };
 
+/** One selector's merged flags, kept current: its own evaluator (so re-syncs reuse compiled flags) and subscribers. */
 interface View {
+  readonly selection: Selection;
   readonly evaluator: Evaluator;
   /** The merged flag set document, JSON text (what SyncFlags and FetchAllFlags send). */
-  readonly json: string;
-  readonly metadata: Readonly<FlagMetadata>;
+  json: string;
+  readonly listeners: Set<StoreListener>;
 }
+
+/** Views for selectors nobody subscribes to are dropped beyond this many (selectors come from clients). */
+const MAX_IDLE_VIEWS = 64;
 
 export class FlagStore {
   private readonly sources: SourceState[];
   private readonly byUri = new Map<string, SourceState>();
-  private readonly listeners = new Set<StoreListener>();
-  private readonly merged: Evaluator = new Evaluator();
-  private mergedJson = '{"flags":{}}';
-  private views = new Map<string, View>();
+  private readonly views = new Map<string, View>();
   private version = 0;
 
   /** `sources` in priority order: a later source wins a flag key collision. */
   constructor(sources: readonly string[]) {
     this.sources = sources.map((uri) => ({ uri, flags: new Map(), setMetadata: {}, lastText: undefined, synced: false }));
     for (const s of this.sources) this.byUri.set(s.uri, s);
+    this.view(undefined);
   }
 
   /** Offers a source's document. Unchanged text is a no-op; a refused document changes nothing. */
@@ -125,27 +128,36 @@ export class FlagStore {
 
   /** Flag set metadata for a selector (what GetMetadata and bulk evaluation report). */
   metadata(selector?: string): Readonly<FlagMetadata> {
-    return this.view(selector).metadata;
+    return this.view(selector).evaluator.flagSetMetadata;
   }
 
-  subscribe(listener: StoreListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Calls `listener` with the per-flag diff of every change to the selector's flags. */
+  subscribe(listener: StoreListener, selector?: string): () => void {
+    const v = this.view(selector);
+    v.listeners.add(listener);
+    return () => {
+      v.listeners.delete(listener);
+    };
   }
 
   private view(selector: string | undefined): View {
-    const sel = parseSelector(selector);
-    if (sel.kind === 'all') return { evaluator: this.merged, json: this.mergedJson, metadata: this.merged.flagSetMetadata };
-    const cacheKey = selector!.trim();
-    let v = this.views.get(cacheKey);
+    const key = selector?.trim() ?? '';
+    let v = this.views.get(key);
     if (v === undefined) {
-      const doc = this.mergedDocument(sel);
+      const selection = parseSelector(key);
+      const doc = this.mergedDocument(selection);
       const evaluator = new Evaluator();
       evaluator.setFlags(doc);
-      v = { evaluator, json: JSON.stringify(doc), metadata: evaluator.flagSetMetadata };
-      this.views.set(cacheKey, v);
+      v = { selection, evaluator, json: JSON.stringify(doc), listeners: new Set() };
+      this.dropIdleViews();
+      this.views.set(key, v);
     }
     return v;
+  }
+
+  private dropIdleViews(): void {
+    const idle = [...this.views].filter(([k, v]) => k !== '' && v.listeners.size === 0);
+    for (let i = 0; i < idle.length - MAX_IDLE_VIEWS + 1; i++) this.views.delete(idle[i][0]);
   }
 
   /** Merges the sources a selection covers; later sources override earlier ones per flag key. */
@@ -164,25 +176,33 @@ export class FlagStore {
     return { flags, metadata };
   }
 
-  /** Recomputes the merged view and tells subscribers what changed. */
+  /** Brings every view up to date and tells each view's subscribers what changed in it. */
   private rebuild(): boolean {
-    const doc = this.mergedDocument({ kind: 'all' });
-    const r = this.merged.load(doc);
-    this.mergedJson = JSON.stringify(doc);
-    this.views = new Map();
-    if (r.changed.length === 0) return false;
+    const notices: [View, FlagChange[]][] = [];
+    for (const v of this.views.values()) {
+      const doc = this.mergedDocument(v.selection);
+      const r = v.evaluator.load(doc);
+      v.json = JSON.stringify(doc);
+      if (r.changed.length === 0) continue;
+      notices.push([
+        v,
+        [
+          ...r.added.map((key) => ({ key, kind: 'write' as const })),
+          ...r.updated.map((key) => ({ key, kind: 'update' as const })),
+          ...r.removed.map((key) => ({ key, kind: 'delete' as const })),
+        ],
+      ]);
+    }
+    if (notices.length === 0) return false;
     this.version++;
-    const changes: FlagChange[] = [
-      ...r.added.map((key) => ({ key, kind: 'write' as const })),
-      ...r.updated.map((key) => ({ key, kind: 'update' as const })),
-      ...r.removed.map((key) => ({ key, kind: 'delete' as const })),
-    ];
-    const change: StoreChange = { version: this.version, changes };
-    for (const l of this.listeners) {
-      try {
-        l(change);
-      } catch {
-        // A failing subscriber must not stop the others; servers log their own errors.
+    for (const [v, changes] of notices) {
+      const change: StoreChange = { version: this.version, changes };
+      for (const l of v.listeners) {
+        try {
+          l(change);
+        } catch {
+          // A failing subscriber must not stop the others; servers log their own errors.
+        }
       }
     }
     return true;

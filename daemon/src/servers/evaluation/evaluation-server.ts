@@ -1,0 +1,124 @@
+/**
+ * The evaluation port (flagd's 8013): gRPC for the official providers, Connect and gRPC-web for
+ * browsers, on one TCP port as flagd serves them. A connection that opens with the HTTP/2 preface
+ * (h2c, prior knowledge: what gRPC clients send) goes to grpc-js; anything else is HTTP/1.1 and
+ * goes to connect-node, with CORS for the origins given by `-C`.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import type { FlagStore } from '../../store/flag-store.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { ContextOptions } from '../context.js';
+import { STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
+import { evaluationRoutes } from './connect-adapter.js';
+import { EvaluationService, type EvaluationRecorder } from './evaluation-service.js';
+import { EventHub } from './event-hub.js';
+import { addEvaluationServices } from './grpc-adapter.js';
+
+export interface EvaluationServerOptions extends ContextOptions {
+  store: FlagStore;
+  logger: Logger;
+  metrics?: EvaluationRecorder;
+  host: string;
+  port: number;
+  corsOrigins: readonly string[];
+  /** Largest request body, bytes (gRPC message or HTTP body). */
+  maxRequestBytes?: number;
+}
+
+export interface EvaluationServer {
+  readonly hub: EventHub;
+  start(): Promise<{ port: number }>;
+  /** Tells event streams provider_shutdown, lets in-flight calls finish, then closes. */
+  close(): Promise<void>;
+}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const CORS_HEADERS =
+  'content-type,connect-protocol-version,connect-timeout-ms,connect-accept-encoding,connect-content-encoding,grpc-timeout,x-grpc-web,x-user-agent,flagd-selector,authorization';
+const CORS_EXPOSE = 'grpc-status,grpc-message,grpc-status-details-bin,connect-content-encoding';
+
+export function createEvaluationServer(options: EvaluationServerOptions): EvaluationServer {
+  const { store, logger } = options;
+  const maxBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
+  const svc = new EvaluationService({ store, metrics: options.metrics, contextValues: options.contextValues, contextFromHeaders: options.contextFromHeaders });
+  const hub = new EventHub(store);
+
+  const grpcServer = new grpc.Server({ ...STREAM_FRIENDLY_SERVER_OPTIONS, 'grpc.max_receive_message_length': maxBytes });
+  addEvaluationServices(grpcServer, svc, hub, logger);
+  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+
+  const connectHandler = connectNodeAdapter({ routes: evaluationRoutes(svc, hub, logger), readMaxBytes: maxBytes });
+  const allowAny = options.corsOrigins.includes('*');
+  const allowed = new Set(options.corsOrigins);
+  const http1 = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && (allowAny || allowed.has(origin))) {
+      res.setHeader('Access-Control-Allow-Origin', allowAny ? '*' : origin);
+      if (!allowAny) res.setHeader('Vary', 'Origin');
+      res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE);
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
+        res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? CORS_HEADERS);
+        res.setHeader('Access-Control-Max-Age', '7200');
+        res.writeHead(204).end();
+        return;
+      }
+    }
+    connectHandler(req, res);
+  });
+  http1.keepAliveTimeout = 65_000;
+
+  const sockets = new Set<Socket>();
+  const net = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      const n = Math.min(first.length, H2_PREFACE.length);
+      // The HTTP/2 session reads what is buffered on the next tick; resuming first would lose it.
+      if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
+        injector.injectConnection(socket);
+      } else {
+        http1.emit('connection', socket);
+        socket.resume();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+  });
+
+  return {
+    hub,
+    start: () =>
+      new Promise((resolve, reject) => {
+        net.once('error', reject);
+        net.listen(options.port, options.host, () => {
+          net.off('error', reject);
+          resolve({ port: (net.address() as AddressInfo).port });
+        });
+      }),
+    close: async () => {
+      hub.shutdown();
+      const closed = new Promise<void>((resolve) => net.close(() => resolve()));
+      http1.closeIdleConnections();
+      // In-flight calls get a grace period; clients that keep connections open do not hold us up.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          grpcServer.forceShutdown();
+          resolve();
+        }, 5_000);
+        t.unref();
+        grpcServer.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      http1.closeAllConnections();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}

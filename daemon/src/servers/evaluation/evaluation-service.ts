@@ -1,0 +1,180 @@
+/**
+ * flagd.evaluation v1/v2, protocol-neutral: what every Resolve* and ResolveAll answers, and how an
+ * error maps onto a status code. The gRPC (grpc-js) and Connect/gRPC-web (connect-node) adapters
+ * call this; neither holds flag logic.
+ */
+import type { JsonObject, JsonValue, ResolutionDetails } from '@vexil/core';
+import type { FlagStore } from '../../store/flag-store.js';
+import { mergeContext, type ContextOptions } from '../context.js';
+
+/** The resolver a method calls; `int` truncates as flagd's int64 conversion does. */
+export type ResolveKind = 'boolean' | 'string' | 'float' | 'int' | 'object';
+
+/** gRPC status codes flagd answers with (the official providers map them back to OpenFeature codes). */
+export const Status = {
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  DATA_LOSS: 15,
+} as const;
+
+/** An evaluation that ends in a gRPC/Connect error instead of a response. */
+export class EvaluationError extends Error {
+  override readonly name = 'EvaluationError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A Resolve* answer, before protocol encoding. `value` is absent when the caller's default applies. */
+export interface Resolved {
+  value?: JsonValue;
+  reason: string;
+  variant?: string;
+  metadata: JsonObject;
+}
+
+export interface AnyFlagResult {
+  reason: string;
+  variant: string;
+  value: { case: 'boolValue'; value: boolean } | { case: 'stringValue'; value: string } | { case: 'doubleValue'; value: number } | { case: 'objectValue'; value: JsonObject };
+  metadata: JsonObject;
+}
+
+/** What the service reports per evaluation (telemetry/metrics.ts implements it). */
+export interface EvaluationRecorder {
+  recordEvaluation(e: {
+    service: string;
+    method: string;
+    flagKey: string;
+    variant?: string;
+    reason: string;
+    errorCode?: string;
+    durationSeconds: number;
+    ok: boolean;
+  }): void;
+}
+
+export interface EvaluationServiceOptions extends ContextOptions {
+  store: FlagStore;
+  metrics?: EvaluationRecorder;
+}
+
+type HeaderGetter = (name: string) => string | undefined;
+
+const SELECTOR_HEADER = 'flagd-selector';
+
+const CODE_DEFAULTS: Record<ResolveKind, JsonValue> = { boolean: false, string: '', float: 0, int: 0, object: {} };
+
+export class EvaluationService {
+  constructor(private readonly options: EvaluationServiceOptions) {}
+
+  /**
+   * One flag. Following flagd: FLAG_NOT_FOUND → NOT_FOUND, TYPE_MISMATCH → INVALID_ARGUMENT,
+   * PARSE_ERROR → DATA_LOSS, GENERAL → UNKNOWN; DISABLED, and DEFAULT without a default variant,
+   * answer with no variant so the provider returns the caller's code default.
+   */
+  resolve(service: string, method: string, kind: ResolveKind, flagKey: string, context: JsonObject | undefined, header: HeaderGetter): Resolved {
+    const start = performance.now();
+    const ev = this.options.store.evaluator(header(SELECTOR_HEADER));
+    const ctx = mergeContext(context, header, this.options);
+    const dflt = CODE_DEFAULTS[kind];
+    let d: ResolutionDetails<JsonValue>;
+    switch (kind) {
+      case 'boolean':
+        d = ev.resolveBoolean(flagKey, dflt as boolean, ctx);
+        break;
+      case 'string':
+        d = ev.resolveString(flagKey, dflt as string, ctx);
+        break;
+      case 'float':
+        d = ev.resolveNumber(flagKey, dflt as number, ctx);
+        break;
+      case 'int':
+        d = ev.resolveInteger(flagKey, dflt as number, ctx);
+        break;
+      default:
+        d = ev.resolveObject(flagKey, dflt, ctx);
+        // flagd's object flags are JSON objects (google.protobuf.Struct); arrays and null do not fit.
+        if (d.errorCode === undefined && (d.value === null || Array.isArray(d.value))) {
+          d = { ...d, value: dflt, reason: 'ERROR', errorCode: 'TYPE_MISMATCH', errorMessage: `flag '${flagKey}' is not an object` };
+        }
+    }
+    this.options.metrics?.recordEvaluation({
+      service,
+      method,
+      flagKey,
+      variant: d.variant,
+      reason: d.reason,
+      errorCode: d.errorCode,
+      durationSeconds: (performance.now() - start) / 1000,
+      ok: d.errorCode === undefined,
+    });
+    if (d.errorCode !== undefined) throw toError(d.errorCode, flagKey, d.errorMessage);
+    const metadata = d.flagMetadata as JsonObject;
+    if (d.variant === undefined) return { reason: d.reason, metadata };
+    return { value: d.value, reason: d.reason, variant: d.variant, metadata };
+  }
+
+  /** Every enabled flag that resolves to a value, keyed by flag key, as flagd's ResolveAll. */
+  resolveAll(service: string, context: JsonObject | undefined, header: HeaderGetter): { flags: Record<string, AnyFlagResult>; metadata: JsonObject } {
+    const start = performance.now();
+    const selector = header(SELECTOR_HEADER);
+    const ev = this.options.store.evaluator(selector);
+    const ctx = mergeContext(context, header, this.options);
+    const flags: Record<string, AnyFlagResult> = {};
+    const all = ev.resolveAll(ctx);
+    const seconds = (performance.now() - start) / 1000 / Math.max(1, all.length);
+    for (const f of all) {
+      this.options.metrics?.recordEvaluation({
+        service,
+        method: 'ResolveAll',
+        flagKey: f.flagKey,
+        variant: f.variant,
+        reason: f.reason,
+        errorCode: f.errorCode,
+        durationSeconds: seconds,
+        ok: f.errorCode === undefined,
+      });
+      if (f.errorCode !== undefined || f.value === undefined || f.variant === undefined) continue;
+      const value = anyValue(f.value);
+      if (value === undefined) continue;
+      Object.defineProperty(flags, f.flagKey, {
+        value: { reason: f.reason, variant: f.variant, value, metadata: f.flagMetadata as JsonObject },
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
+    }
+    return { flags, metadata: ev.flagSetMetadata as JsonObject };
+  }
+}
+
+function anyValue(v: JsonValue): AnyFlagResult['value'] | undefined {
+  switch (typeof v) {
+    case 'boolean':
+      return { case: 'boolValue', value: v };
+    case 'string':
+      return { case: 'stringValue', value: v };
+    case 'number':
+      return { case: 'doubleValue', value: v };
+    default:
+      return v !== null && !Array.isArray(v) ? { case: 'objectValue', value: v as JsonObject } : undefined;
+  }
+}
+
+function toError(code: string, flagKey: string, message: string | undefined): EvaluationError {
+  switch (code) {
+    case 'FLAG_NOT_FOUND':
+      return new EvaluationError(Status.NOT_FOUND, `flag not found: ${flagKey}`);
+    case 'TYPE_MISMATCH':
+      return new EvaluationError(Status.INVALID_ARGUMENT, message ?? `type mismatch for flag ${flagKey}`);
+    case 'PARSE_ERROR':
+      return new EvaluationError(Status.DATA_LOSS, message ?? `parse error in flag ${flagKey}`);
+    default:
+      return new EvaluationError(Status.UNKNOWN, message ?? `error evaluating flag ${flagKey}`);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * flagd.evaluation v1 and v2 over gRPC (HTTP/2), served by grpc-js: what the official flagd
+ * provider's rpc mode calls.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { JsonObject } from '@vexil/core';
+import { evaluationV1, evaluationV2 } from '@vexil/proto';
+import type { Logger } from '../../telemetry/logger.js';
+import { grpcServiceDefinition } from '../grpc/definitions.js';
+import { EvaluationError, type EvaluationService } from './evaluation-service.js';
+import type { EventHub } from './event-hub.js';
+import { METHOD_KINDS, eventResponse, resolveAllResponse, resolveResponse, type ApiVersion } from './messages.js';
+
+function headerOf(md: grpc.Metadata): (name: string) => string | undefined {
+  return (name) => {
+    const v = md.get(name)[0];
+    return v === undefined ? undefined : String(v);
+  };
+}
+
+function toServiceError(err: unknown): grpc.ServiceError {
+  if (err instanceof EvaluationError) return Object.assign(new Error(err.message), { code: err.status, details: err.message, metadata: new grpc.Metadata() });
+  return Object.assign(new Error('internal error'), { code: grpc.status.INTERNAL, details: 'internal error', metadata: new grpc.Metadata() });
+}
+
+export function addEvaluationServices(server: grpc.Server, svc: EvaluationService, hub: EventHub, logger: Logger): void {
+  for (const [version, desc] of [
+    ['v1', evaluationV1.Service],
+    ['v2', evaluationV2.Service],
+  ] as const) {
+    const serviceName = desc.typeName;
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const [method, kind] of Object.entries(METHOD_KINDS)) {
+      impl[method] = (call: grpc.ServerUnaryCall<{ flagKey: string; context?: JsonObject }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        try {
+          const r = svc.resolve(serviceName, method, kind, call.request.flagKey, call.request.context, headerOf(call.metadata));
+          callback(null, resolveResponse(version as ApiVersion, kind, r));
+        } catch (err) {
+          if (!(err instanceof EvaluationError)) logger.error({ err, method }, 'evaluation failed');
+          callback(toServiceError(err));
+        }
+      };
+    }
+    impl['ResolveAll'] = (call: grpc.ServerUnaryCall<{ context?: JsonObject }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      try {
+        callback(null, resolveAllResponse(version as ApiVersion, svc.resolveAll(serviceName, call.request.context, headerOf(call.metadata))));
+      } catch (err) {
+        logger.error({ err }, 'ResolveAll failed');
+        callback(toServiceError(err));
+      }
+    };
+    impl['EventStream'] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      let unsubscribe: () => void = () => {};
+      const end = () => {
+        unsubscribe();
+      };
+      call.on('cancelled', end);
+      call.on('close', end);
+      call.on('error', end);
+      unsubscribe = hub.subscribe(headerOf(call.metadata)('flagd-selector'), (type, data) => {
+        if (call.cancelled || call.destroyed) return;
+        call.write(eventResponse(version as ApiVersion, type, data));
+        if (type === 'provider_shutdown') call.end();
+      });
+    };
+    server.addService(grpcServiceDefinition(desc), impl);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Turning protocol-neutral answers into flagd.evaluation v1/v2 messages. v1 has no field presence
+ * (a missing value is the zero value); v2 leaves `value` and `variant` unset instead.
+ */
+import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { evaluationV1, evaluationV2 } from '@vexil/proto';
+import type { AnyFlagResult, ResolveKind, Resolved } from './evaluation-service.js';
+
+export type ApiVersion = 'v1' | 'v2';
+
+export const METHOD_KINDS: Record<string, ResolveKind> = {
+  ResolveBoolean: 'boolean',
+  ResolveString: 'string',
+  ResolveFloat: 'float',
+  ResolveInt: 'int',
+  ResolveObject: 'object',
+};
+
+const V1 = {
+  boolean: evaluationV1.ResolveBooleanResponseSchema,
+  string: evaluationV1.ResolveStringResponseSchema,
+  float: evaluationV1.ResolveFloatResponseSchema,
+  int: evaluationV1.ResolveIntResponseSchema,
+  object: evaluationV1.ResolveObjectResponseSchema,
+};
+const V2 = {
+  boolean: evaluationV2.ResolveBooleanResponseSchema,
+  string: evaluationV2.ResolveStringResponseSchema,
+  float: evaluationV2.ResolveFloatResponseSchema,
+  int: evaluationV2.ResolveIntResponseSchema,
+  object: evaluationV2.ResolveObjectResponseSchema,
+};
+
+function wireValue(kind: ResolveKind, value: unknown): unknown {
+  if (kind === 'int') return BigInt(Math.trunc(value as number));
+  return value;
+}
+
+export function resolveResponse(version: ApiVersion, kind: ResolveKind, r: Resolved): MessageShape<DescMessage> {
+  const schema = (version === 'v1' ? V1 : V2)[kind] as DescMessage;
+  const init: Record<string, unknown> = { reason: r.reason, metadata: r.metadata };
+  if (r.variant !== undefined) init['variant'] = r.variant;
+  if (r.value !== undefined) init['value'] = wireValue(kind, r.value);
+  return create(schema, init as never);
+}
+
+export function resolveAllResponse(version: ApiVersion, all: { flags: Record<string, AnyFlagResult>; metadata: object }): MessageShape<DescMessage> {
+  const schema = version === 'v1' ? evaluationV1.ResolveAllResponseSchema : evaluationV2.ResolveAllResponseSchema;
+  const anySchema = version === 'v1' ? evaluationV1.AnyFlagSchema : evaluationV2.AnyFlagSchema;
+  const flags: Record<string, unknown> = {};
+  for (const key of Object.keys(all.flags)) {
+    const f = all.flags[key];
+    Object.defineProperty(flags, key, { value: create(anySchema as DescMessage, { reason: f.reason, variant: f.variant, value: f.value, metadata: f.metadata } as never), enumerable: true });
+  }
+  return create(schema as DescMessage, { flags, metadata: all.metadata } as never);
+}
+
+export function eventResponse(version: ApiVersion, type: string, data?: object): MessageShape<DescMessage> {
+  const schema = version === 'v1' ? evaluationV1.EventStreamResponseSchema : evaluationV2.EventStreamResponseSchema;
+  return create(schema as DescMessage, (data === undefined ? { type } : { type, data }) as never);
+}

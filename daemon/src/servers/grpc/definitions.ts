@@ -1,0 +1,38 @@
+/**
+ * grpc-js service definitions built from protobuf-es descriptors, so grpc-js serves exactly the
+ * methods, paths and messages of our generated .proto code (no second, hand-written copy).
+ */
+import { fromBinary, toBinary, type DescMessage, type DescService } from '@bufbuild/protobuf';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+
+export function grpcServiceDefinition(service: DescService): ServiceDefinition {
+  const def: Record<string, unknown> = {};
+  for (const m of service.methods) {
+    const input = m.input as DescMessage;
+    const output = m.output as DescMessage;
+    def[m.name] = {
+      path: `/${service.typeName}/${m.name}`,
+      requestStream: m.methodKind === 'client_streaming' || m.methodKind === 'bidi_streaming',
+      responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
+      requestSerialize: (v: never) => Buffer.from(toBinary(input, v)),
+      requestDeserialize: (b: Buffer) => fromBinary(input, b),
+      responseSerialize: (v: never) => Buffer.from(toBinary(output, v)),
+      responseDeserialize: (b: Buffer) => fromBinary(output, b),
+      originalName: m.name,
+    };
+  }
+  return def as ServiceDefinition;
+}
+
+/**
+ * Server options that keep long-lived streams alive: clients (the official providers) may ping
+ * often, and grpc-js would otherwise answer GOAWAY too_many_pings and drop every stream.
+ */
+export const STREAM_FRIENDLY_SERVER_OPTIONS = {
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 1_000,
+  'grpc.http2.max_ping_strikes': 0,
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+  'grpc.max_receive_message_length': 4 * 1024 * 1024,
+} as const;

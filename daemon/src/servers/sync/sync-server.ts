@@ -1,0 +1,119 @@
+/**
+ * flagd.sync.v1.FlagSyncService (flagd's 8015): the whole flag set for a selector as JSON, on
+ * subscribe and after every change to it (SyncFlags), once (FetchAllFlags), plus the deprecated
+ * GetMetadata. In-process providers and downstream daemons consume this.
+ */
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import type { JsonObject } from '@vexil/core';
+import { syncV1 } from '@vexil/proto';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { FlagStore } from '../../store/flag-store.js';
+import type { Logger } from '../../telemetry/logger.js';
+import { grpcServiceDefinition, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
+
+/** What the sync server reports about its streams (telemetry/metrics.ts implements it). */
+export interface SyncRecorder {
+  syncStreamOpened(): void;
+  syncStreamClosed(): void;
+}
+
+export interface SyncServerOptions {
+  store: FlagStore;
+  logger: Logger;
+  metrics?: SyncRecorder;
+  host: string;
+  port: number;
+  /** `-X` values, sent as `sync_context` so in-process providers enrich contexts as flagd does. */
+  contextValues: Readonly<Record<string, string>>;
+}
+
+export interface SyncServer {
+  start(): Promise<{ port: number }>;
+  close(): Promise<void>;
+  readonly activeStreams: number;
+}
+
+/** The selector of a sync request: the `flagd-selector` header wins over the deprecated field. */
+function selectorOf(md: grpc.Metadata, field: string | undefined): string | undefined {
+  const h = md.get('flagd-selector')[0];
+  if (h !== undefined && String(h).trim() !== '') return String(h);
+  return field && field.trim() !== '' ? field : undefined;
+}
+
+export function createSyncServer(options: SyncServerOptions): SyncServer {
+  const { store, logger } = options;
+  const syncContext: JsonObject = { ...options.contextValues };
+  const server = new grpc.Server(STREAM_FRIENDLY_SERVER_OPTIONS);
+  const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+
+  server.addService(grpcServiceDefinition(syncV1.FlagSyncService), {
+    SyncFlags: (call: grpc.ServerWritableStream<syncV1.SyncFlagsRequest, unknown>) => {
+      const selector = selectorOf(call.metadata, call.request.selector);
+      streams.add(call);
+      options.metrics?.syncStreamOpened();
+      let closed = false;
+      const send = () => {
+        if (closed || call.cancelled || call.destroyed) return;
+        call.write(create(syncV1.SyncFlagsResponseSchema, { flagConfiguration: store.flagSetJson(selector), syncContext }));
+      };
+      const unsubscribe = store.subscribe(send, selector);
+      const end = () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        streams.delete(call);
+        options.metrics?.syncStreamClosed();
+      };
+      call.on('cancelled', end);
+      call.on('close', end);
+      call.on('error', end);
+      call.on('finish', end);
+      logger.debug({ selector }, 'sync stream opened');
+      send();
+    },
+    FetchAllFlags: (call: grpc.ServerUnaryCall<syncV1.FetchAllFlagsRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const selector = selectorOf(call.metadata, call.request.selector);
+      callback(null, create(syncV1.FetchAllFlagsResponseSchema, { flagConfiguration: store.flagSetJson(selector) }));
+    },
+    GetMetadata: (call: grpc.ServerUnaryCall<syncV1.GetMetadataRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      void call;
+      callback(null, create(syncV1.GetMetadataResponseSchema, { metadata: syncContext }));
+    },
+  });
+
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const net = createNetServer((socket) => {
+    socket.on('error', () => socket.destroy());
+    injector.injectConnection(socket);
+  });
+
+  return {
+    get activeStreams() {
+      return streams.size;
+    },
+    start: () =>
+      new Promise((resolve, reject) => {
+        net.once('error', reject);
+        net.listen(options.port, options.host, () => {
+          net.off('error', reject);
+          resolve({ port: (net.address() as AddressInfo).port });
+        });
+      }),
+    close: async () => {
+      for (const s of streams) s.end();
+      await new Promise<void>((resolve) => net.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 5_000);
+        t.unref();
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
+  };
+}
