@@ -1,0 +1,54 @@
+/**
+ * `vexil`: parses the configuration once (flags, FLAGD_* environment, --config file), starts the
+ * daemon, and stops it gracefully on SIGTERM/SIGINT. A bad argument prints one line and exits 2.
+ */
+import { parseConfig } from './config/parse.js';
+import { startDaemon } from './daemon.js';
+import { createLogger } from './telemetry/logger.js';
+
+/** Runs the command; resolves with the exit code once the daemon has stopped (or at once for help/errors). */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const parsed = parseConfig(argv, env);
+  switch (parsed.kind) {
+    case 'help':
+    case 'version':
+      process.stdout.write(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+      return 0;
+    case 'error':
+      process.stderr.write(`vexil: ${parsed.message}\n`);
+      return 2;
+  }
+  const config = parsed.config;
+  const logger = createLogger({ format: config.logFormat, debug: config.debug });
+  for (const w of parsed.warnings) logger.warn(w);
+  if (config.sources.length === 0) logger.warn('no flag sources configured (-f/--uri or -s/--sources): serving an empty flag set');
+
+  let daemon;
+  try {
+    daemon = await startDaemon(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, `vexil could not start: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: draining calls and closing streams');
+      daemon.stop().then(
+        () => {
+          logger.info('stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -1,0 +1,215 @@
+/**
+ * The option table: every flag `vexil` and `vexil start` understand, with its flagd name,
+ * shorthand, environment variable and default. The parser (parse.ts) and the help text (help.ts)
+ * are both generated from it, so the two cannot drift apart.
+ */
+
+export type OptionKind =
+  /** A single value; given twice, the last wins (pflag and commander agree). */
+  | 'value'
+  /** Repeatable; each occurrence may also hold a comma-separated list (pflag's StringSlice). */
+  | 'list'
+  /** Repeatable key=value pairs, comma-separated allowed (pflag's StringToString). */
+  | 'map'
+  /** A boolean switch; `--name=false` is accepted too, as pflag does. */
+  | 'bool';
+
+export interface OptionSpec {
+  /** The long flag name, also the config-file key (flagd: "keys have the exact naming as the flags"). */
+  readonly name: string;
+  readonly short?: string;
+  readonly kind: OptionKind;
+  /** Placeholder shown in help for the value. */
+  readonly arg?: string;
+  /** The environment variable, if any (flagd: FLAGD_ + upper case, dashes to underscores). */
+  readonly env?: string;
+  /** Why there is no environment variable, shown in help instead of one. */
+  readonly noEnvReason?: string;
+  /** The default as shown in help. */
+  readonly defaultText?: string;
+  readonly help: string;
+  /** `root`: options of `vexil` itself (cobra's persistent flags: also accepted after `start`). */
+  readonly scope: 'root' | 'start';
+  /** A flagd option vexil accepts (so flagd command lines keep working) but does not act on. */
+  readonly ignored?: boolean;
+}
+
+/** flagd's environment variable for a flag name. */
+export function envName(name: string): string {
+  return `FLAGD_${name.replace(/-/g, '_').toUpperCase()}`;
+}
+
+const opt = (spec: Omit<OptionSpec, 'env'> & { env?: string | false }): OptionSpec => {
+  const { env, ...rest } = spec;
+  return env === false ? rest : { ...rest, env: env ?? envName(spec.name) };
+};
+
+export const OPTIONS: readonly OptionSpec[] = Object.freeze([
+  // --- root (persistent) ---------------------------------------------------------------------
+  opt({
+    name: 'config',
+    kind: 'value',
+    arg: 'path',
+    scope: 'root',
+    env: false,
+    noEnvReason: 'flag only',
+    help: 'Config file, YAML or JSON; its keys are the long flag names (port, uri, sources, ...). No file is read unless given.',
+  }),
+  opt({
+    name: 'debug',
+    short: 'x',
+    kind: 'bool',
+    scope: 'root',
+    defaultText: 'false',
+    help: 'Verbose (debug) logging.',
+  }),
+  // --- start: sources --------------------------------------------------------------------------
+  opt({
+    name: 'uri',
+    short: 'f',
+    kind: 'list',
+    arg: 'uri',
+    scope: 'start',
+    help:
+      'Flag source, repeatable (or comma-separated): file:path, http(s)://url, grpc://host:port, grpcs://host:port, ' +
+      's3://bucket/key. When flag keys collide, the later source wins. In the environment, separate URIs with spaces.',
+  }),
+  opt({
+    name: 'sources',
+    short: 's',
+    kind: 'value',
+    arg: 'json',
+    scope: 'start',
+    help:
+      'JSON array of source objects, added after the -f sources: {"uri", "provider": file|http|grpc|s3, "interval", ' +
+      '"authHeader", "headers", "selector", "tls", "certPath", "endpoint", "region", "forcePathStyle"}. ' +
+      'In a config file, a YAML list of the same objects.',
+  }),
+  // --- start: servers --------------------------------------------------------------------------
+  opt({
+    name: 'port',
+    short: 'p',
+    kind: 'value',
+    arg: 'port',
+    scope: 'start',
+    defaultText: '8013',
+    help: 'Port for flag evaluation (gRPC, Connect, gRPC-web).',
+  }),
+  opt({
+    name: 'management-port',
+    short: 'm',
+    kind: 'value',
+    arg: 'port',
+    scope: 'start',
+    defaultText: '8014',
+    help: 'Port for health, readiness and metrics.',
+  }),
+  opt({
+    name: 'sync-port',
+    short: 'g',
+    kind: 'value',
+    arg: 'port',
+    scope: 'start',
+    defaultText: '8015',
+    help: 'Port for the gRPC sync service (flagd.sync.v1).',
+  }),
+  opt({
+    name: 'ofrep-port',
+    short: 'r',
+    kind: 'value',
+    arg: 'port',
+    scope: 'start',
+    defaultText: '8016',
+    help: 'Port for OFREP (OpenFeature Remote Evaluation Protocol).',
+  }),
+  opt({
+    name: 'host',
+    kind: 'value',
+    arg: 'address',
+    scope: 'start',
+    env: false,
+    noEnvReason: 'flag or config file only: FLAGD_HOST is what flagd providers use to find the daemon',
+    defaultText: '0.0.0.0',
+    help: 'Address the servers bind (vexil only; flagd always binds all interfaces).',
+  }),
+  opt({
+    name: 'socket-path',
+    short: 'd',
+    kind: 'value',
+    arg: 'path',
+    scope: 'start',
+    help: 'Unix socket for the evaluation service, instead of the TCP --port.',
+  }),
+  opt({
+    name: 'server-cert-path',
+    short: 'c',
+    kind: 'value',
+    arg: 'path',
+    scope: 'start',
+    help: 'Server TLS certificate (PEM); needs --server-key-path.',
+  }),
+  opt({
+    name: 'server-key-path',
+    short: 'k',
+    kind: 'value',
+    arg: 'path',
+    scope: 'start',
+    help: 'Server TLS private key (PEM); needs --server-cert-path.',
+  }),
+  opt({
+    name: 'cors-origin',
+    short: 'C',
+    kind: 'list',
+    arg: 'origin',
+    scope: 'start',
+    help: 'Allowed CORS origin, repeatable (or comma-separated); * allows any origin. In the environment, separate with spaces.',
+  }),
+  // --- start: evaluation context ---------------------------------------------------------------
+  opt({
+    name: 'context-value',
+    short: 'X',
+    kind: 'map',
+    arg: 'key=value',
+    scope: 'start',
+    help:
+      'Static evaluation context entry, repeatable (or comma-separated); merged into every evaluation. ' +
+      'In the environment: k=v,k2=v2 or a JSON object.',
+  }),
+  opt({
+    name: 'context-from-header',
+    short: 'H',
+    kind: 'map',
+    arg: 'header=key',
+    scope: 'start',
+    help:
+      'Copy a request header into an evaluation context key, repeatable (or comma-separated). ' +
+      'In the environment: h=k,h2=k2 or a JSON object.',
+  }),
+  // --- start: logging --------------------------------------------------------------------------
+  opt({
+    name: 'log-format',
+    short: 'z',
+    kind: 'value',
+    arg: 'format',
+    scope: 'start',
+    defaultText: 'console',
+    help: 'Log format: console or json.',
+  }),
+  // --- flagd options accepted and ignored --------------------------------------------------------
+  opt({ name: 'metrics-exporter', short: 't', kind: 'value', arg: 'name', scope: 'start', ignored: true, help: 'Metrics exporter (vexil serves Prometheus metrics on the management port).' }),
+  opt({ name: 'otel-collector-uri', short: 'o', kind: 'value', arg: 'uri', scope: 'start', ignored: true, help: 'OpenTelemetry collector URI.' }),
+  opt({ name: 'otel-cert-path', short: 'D', kind: 'value', arg: 'path', scope: 'start', ignored: true, help: 'TLS certificate for the OpenTelemetry collector.' }),
+  opt({ name: 'otel-key-path', short: 'K', kind: 'value', arg: 'path', scope: 'start', ignored: true, help: 'TLS key for the OpenTelemetry collector.' }),
+  opt({ name: 'otel-ca-path', short: 'A', kind: 'value', arg: 'path', scope: 'start', ignored: true, help: 'TLS CA for the OpenTelemetry collector.' }),
+  opt({ name: 'otel-reload-interval', short: 'I', kind: 'value', arg: 'duration', scope: 'start', ignored: true, help: 'Reload interval of the OpenTelemetry TLS certificate.' }),
+  opt({ name: 'sync-socket-path', short: 'e', kind: 'value', arg: 'path', scope: 'start', ignored: true, help: 'Unix socket for the sync service.' }),
+  opt({ name: 'stream-deadline', kind: 'value', arg: 'duration', scope: 'start', ignored: true, help: 'Server-side deadline for sync and event streams.' }),
+  opt({ name: 'disable-sync-metadata', kind: 'bool', scope: 'start', ignored: true, help: "Disable the sync service's GetMetadata." }),
+  opt({ name: 'selector-fallback-key', kind: 'value', arg: 'key', scope: 'start', ignored: true, help: "Selector key for a selector without '='." }),
+]);
+
+export function findOption(name: string): OptionSpec {
+  const spec = OPTIONS.find((o) => o.name === name);
+  if (!spec) throw new Error(`no option ${name}`);
+  return spec;
+}

@@ -1,0 +1,115 @@
+/**
+ * The daemon: sources feed the store; the store feeds the servers. Nothing else pushes to clients.
+ * `startDaemon` brings everything up from a parsed configuration; `stop()` drains in-flight calls,
+ * tells stream subscribers provider_shutdown, and stops every source.
+ */
+import type { DaemonConfig } from './config/daemon-config.js';
+import { createManagementServer } from './servers/management/management-server.js';
+import { createEvaluationServer, type EvaluationServer } from './servers/evaluation/evaluation-server.js';
+import { createOfrepServer } from './servers/ofrep/ofrep-server.js';
+import { createSyncServer, type SyncServer } from './servers/sync/sync-server.js';
+import { createSource } from './sources/create-source.js';
+import type { Source } from './sources/source.js';
+import { FlagStore } from './store/flag-store.js';
+import type { Logger } from './telemetry/logger.js';
+import { createMetrics, type Metrics } from './telemetry/metrics.js';
+
+export interface RunningDaemon {
+  readonly store: FlagStore;
+  readonly metrics: Metrics;
+  /** The ports actually bound (differs from the configuration when it asked for port 0). */
+  readonly ports: { readonly evaluation: number; readonly management: number; readonly sync: number; readonly ofrep: number };
+  stop(): Promise<void>;
+}
+
+export interface DaemonDeps {
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promise<RunningDaemon> {
+  const { logger } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const store = new FlagStore(config.sources.map((s) => s.uri));
+  const host = config.host;
+
+  const management = createManagementServer({ store, metrics, logger, host, port: config.managementPort });
+  const evaluation: EvaluationServer = createEvaluationServer({
+    store,
+    logger,
+    metrics,
+    host,
+    port: config.port,
+    corsOrigins: config.corsOrigins,
+    contextValues: config.contextValues,
+    contextFromHeaders: config.contextFromHeaders,
+  });
+  const sync: SyncServer = createSyncServer({ store, logger, metrics, host, port: config.syncPort, contextValues: config.contextValues });
+  const ofrep = createOfrepServer({
+    store,
+    metrics,
+    logger,
+    host,
+    port: config.ofrepPort,
+    corsOrigins: config.corsOrigins,
+    contextValues: config.contextValues,
+    contextFromHeaders: config.contextFromHeaders,
+  });
+
+  // Management first, so /readyz answers 412 while sources load.
+  const started: { close(): Promise<void> }[] = [];
+  const sources: Source[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(sources.map((s) => s.stop()));
+    await Promise.allSettled(started.map((s) => s.close()));
+  };
+  try {
+    const mgmt = await management.start();
+    started.push(management);
+    const evalPort = await evaluation.start();
+    started.push(evaluation);
+    const syncPort = await sync.start();
+    started.push(sync);
+    const ofrepPort = await ofrep.start();
+    started.push(ofrep);
+    logger.info({ evaluation: evalPort.port, management: mgmt.port, sync: syncPort.port, ofrep: ofrepPort.port }, 'vexil listening');
+
+    for (const sc of config.sources) sources.push(createSource(sc, { logger }));
+    await Promise.all(
+      sources.map((source) =>
+        source.start({
+          data(update) {
+            const r = store.update(update.source, update.data);
+            if (r.ok) {
+              metrics.sourceSync(update.source);
+              metrics.flagsLoaded(store.evaluator().keys().length);
+              if (r.changed) logger.info({ source: update.source, version: update.version, flags: store.evaluator().keys().length }, 'flag set updated');
+              for (const w of r.warnings) logger.warn({ source: update.source, code: w.code, path: w.path }, w.message);
+            } else {
+              metrics.sourceError(update.source, 'invalid_flags');
+              logger.error(
+                { source: update.source, code: r.error.code, path: r.error.path },
+                `refused flag set from ${update.source}: ${r.error.message}; still serving the last good flags`,
+              );
+            }
+          },
+          error(failure) {
+            metrics.sourceError(failure.source, failure.reason);
+            logger.error({ source: failure.source, reason: failure.reason }, `${failure.message}; still serving the last good flags`);
+          },
+        }),
+      ),
+    );
+    if (!store.ready) logger.warn({ pending: store.pending() }, 'not ready: some sources have not delivered valid flags yet');
+
+    return {
+      store,
+      metrics,
+      ports: { evaluation: evalPort.port, management: mgmt.port, sync: syncPort.port, ofrep: ofrepPort.port },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The OFREP server (flagd's -r/--ofrep-port, default 8016): the OpenFeature Remote Evaluation
+ * Protocol (open-feature/protocol service/openapi.yaml) as flagd serves it
+ * (flagd/pkg/service/flag-evaluation/ofrep/handler.go, ofrep_service.go):
+ *
+ *   POST /ofrep/v1/evaluate/flags/{key}   one flag
+ *   POST /ofrep/v1/evaluate/flags         every enabled flag, with an ETag; If-None-Match → 304
+ *
+ * The body is `{ "context": { … } }`, context optional; an empty body is an empty context. A body
+ * that is not JSON, not an object, or whose context is not an object is refused with 400
+ * INVALID_CONTEXT (flagd ignores a non-object context with a warning; the spec types it as an
+ * object). A body over `bodyLimit` is refused with 413 `{ errorDetails }`. Any Content-Type is
+ * read as JSON, as flagd does. The `Flagd-Selector` header picks the flags; the context is the
+ * request's, overridden by `-X` values, overridden by `-H` mapped headers (servers/context.ts).
+ * CORS as flagd's rs/cors setup: no `-C` origins (or `*`) allows any origin.
+ */
+import fastifyCors from '@fastify/cors';
+import { fastify, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { EvaluationContext } from '@vexil/core';
+import type { FlagStore } from '../../store/flag-store.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { Metrics } from '../../telemetry/metrics.js';
+import { mergeContext, type ContextOptions } from '../context.js';
+import { listenable, type RunningServer } from '../management/listen.js';
+import { etagOf, ifNoneMatch } from './etag.js';
+import { evaluateFlag, evaluateFlags, type EvaluationNote } from './responses.js';
+
+/** flagd's default is 1 MiB as well (Go's http.MaxBytesReader in front of the evaluate routes). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Route templates as flagd names them in `http_route` (gorilla/mux patterns). */
+export const SINGLE_ROUTE = '/ofrep/v1/evaluate/flags/{key}';
+export const BULK_ROUTE = '/ofrep/v1/evaluate/{path:flags\\/|flags}';
+
+const SERVICE = 'ofrep';
+const SELECTOR_HEADER = 'flagd-selector';
+const JSON_TYPE = 'application/json';
+
+export interface OfrepRoutesOptions extends ContextOptions {
+  store: Pick<FlagStore, 'evaluator'>;
+  metrics: Pick<Metrics, 'recordEvaluation' | 'startRequest'>;
+  logger: Logger;
+  /** `-C` origins; empty or containing `*` allows any origin. `*` inside an origin is a wildcard. */
+  corsOrigins: readonly string[];
+  /** Largest request body in bytes; default 1 MiB. */
+  bodyLimit?: number;
+}
+
+export interface OfrepServerOptions extends OfrepRoutesOptions {
+  host: string;
+  port: number;
+}
+
+type Parsed = { ok: true; context: Record<string, unknown> | undefined } | { ok: false; details: string };
+
+/** Reads `{ "context": {…} }`; no body, whitespace, or `null` is an empty request. */
+function parseRequest(body: unknown): Parsed {
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
+  if (text.trim() === '') return { ok: true, context: undefined };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { ok: false, details: 'the request body is not valid JSON' };
+  }
+  if (doc === null) return { ok: true, context: undefined };
+  if (typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, details: 'the request body must be a JSON object' };
+  const context = (doc as Record<string, unknown>)['context'];
+  if (context === undefined || context === null) return { ok: true, context: undefined };
+  if (typeof context !== 'object' || Array.isArray(context)) return { ok: false, details: 'context must be a JSON object' };
+  return { ok: true, context: context as Record<string, unknown> };
+}
+
+/** Case-insensitive, first value; an empty header counts as absent (as Go's Header.Get). */
+function headerGetter(req: FastifyRequest): (name: string) => string | undefined {
+  return (name) => {
+    const v = req.headers[name.toLowerCase()];
+    const s = Array.isArray(v) ? v[0] : v;
+    return s === '' ? undefined : s;
+  };
+}
+
+function corsOrigin(origins: readonly string[]): '*' | RegExp[] {
+  if (origins.length === 0 || origins.includes('*')) return '*';
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return origins.map((o) => new RegExp(`^${o.split('*').map(escape).join('.*')}$`, 'i'));
+}
+
+function byteLength(payload: unknown): number {
+  if (typeof payload === 'string') return Buffer.byteLength(payload);
+  if (Buffer.isBuffer(payload)) return payload.length;
+  return 0;
+}
+
+/** The OFREP routes with their body parsing, CORS, error shapes and HTTP metrics, as an encapsulated plugin. */
+export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, opts) => {
+  const { store, metrics, logger } = opts;
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+
+  await app.register(fastifyCors, {
+    origin: corsOrigin(opts.corsOrigins),
+    methods: ['HEAD', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    // ETag is not CORS-safelisted: without this a browser cannot read it to send If-None-Match.
+    exposedHeaders: ['ETag'],
+  });
+
+  // Every body is bytes; the handlers parse JSON themselves to answer in OFREP's terms.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status === 413) return reply.code(413).type(JSON_TYPE).send({ errorDetails: 'request body too large' });
+    if (status < 500) return reply.code(status).type(JSON_TYPE).send({ errorDetails: err.message });
+    logger.error({ err, url: req.url }, 'ofrep request failed');
+    return reply.code(status).type(JSON_TYPE).send({ errorDetails: 'internal error' });
+  });
+
+  // HTTP metrics for the two evaluate routes, labelled as flagd labels them.
+  const finish = new WeakMap<FastifyRequest, (status: number, bytes?: number) => void>();
+  const sizes = new WeakMap<FastifyRequest, number>();
+  const measured = (route: string) => ({
+    onRequest: async (req: FastifyRequest) => {
+      finish.set(req, metrics.startRequest({ route, method: req.method }));
+    },
+    onSend: async (req: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+      sizes.set(req, byteLength(payload));
+      return payload;
+    },
+    onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
+      finish.get(req)?.(reply.statusCode, sizes.get(req) ?? 0);
+    },
+  });
+
+  const record = (method: string, n: EvaluationNote, durationSeconds: number) =>
+    metrics.recordEvaluation({ service: SERVICE, method, durationSeconds, ...n });
+
+  const context = (req: FastifyRequest, request: Record<string, unknown> | undefined): EvaluationContext =>
+    mergeContext(request, headerGetter(req), opts);
+
+  app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', measured(SINGLE_ROUTE), async (req, reply) => {
+    const key = req.params.key;
+    const parsed = parseRequest(req.body);
+    if (!parsed.ok) return reply.code(400).type(JSON_TYPE).send({ key, errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details });
+    const header = headerGetter(req);
+    const ctx = context(req, parsed.context);
+    const start = performance.now();
+    const ev = store.evaluator(header(SELECTOR_HEADER));
+    const result = evaluateFlag(ev, key, ctx);
+    record('evaluate', result.note, (performance.now() - start) / 1000);
+    return reply.code(result.status).type(JSON_TYPE).send(JSON.stringify(result.body));
+  });
+
+  const bulk = async (req: FastifyRequest, reply: FastifyReply) => {
+    const parsed = parseRequest(req.body);
+    if (!parsed.ok) return reply.code(400).type(JSON_TYPE).send({ errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details });
+    const header = headerGetter(req);
+    const ctx = context(req, parsed.context);
+    const start = performance.now();
+    const ev = store.evaluator(header(SELECTOR_HEADER));
+    const { body, notes } = evaluateFlags(ev, ctx);
+    const each = (performance.now() - start) / 1000 / Math.max(1, notes.length);
+    for (const n of notes) record('evaluateBulk', n, each);
+    const text = JSON.stringify(body);
+    const etag = etagOf(text);
+    reply.header('etag', etag);
+    if (ifNoneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
+    return reply.code(200).type(JSON_TYPE).send(text);
+  };
+  app.post('/ofrep/v1/evaluate/flags', measured(BULK_ROUTE), bulk);
+  app.post('/ofrep/v1/evaluate/flags/', measured(BULK_ROUTE), bulk);
+
+  // The evaluate paths exist for POST only (flagd's router answers other methods with 405).
+  const notAllowed = async (_req: FastifyRequest, reply: FastifyReply) =>
+    reply.code(405).header('allow', 'POST').type(JSON_TYPE).send({ errorDetails: 'method not allowed' });
+  for (const url of ['/ofrep/v1/evaluate/flags/:key', '/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags/']) {
+    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: notAllowed });
+  }
+};
+
+export function createOfrepServer(options: OfrepServerOptions): RunningServer {
+  const app = fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Flag keys are path parameters; the router's default cap of 100 characters would turn a long key into a route 404.
+    routerOptions: { maxParamLength: 2048 },
+  });
+  void app.register(ofrepRoutes, options);
+  return listenable(app, options, 'ofrep');
+}

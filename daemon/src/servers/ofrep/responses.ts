@@ -1,0 +1,153 @@
+/**
+ * OFREP response bodies from @vexil/core results, as flagd answers them
+ * (open-feature/flagd core/pkg/service/ofrep/models.go @ d203d7dfb5a2b0dd915d4f637c611ab3b0f01ce0):
+ *
+ * - success: 200 `{ value, key, reason, variant, metadata }`; a flag that defers to the caller's
+ *   code default (no default variant) has no `value` and no `variant`, reason DEFAULT;
+ * - FLAG_NOT_FOUND: 404 `{ key, errorCode, errorDetails, metadata }`;
+ * - a disabled flag: 404 with errorCode FLAG_NOT_FOUND ("flag `x` is disabled"); flagd's
+ *   evaluator answers disabled flags with its FLAG_DISABLED error, which OFREP reports this way;
+ * - PARSE_ERROR: 400 PARSE_ERROR; anything else (GENERAL, TYPE_MISMATCH, …): 400 GENERAL.
+ *   The OFREP spec's 400 codes are PARSE_ERROR, TARGETING_KEY_MISSING, INVALID_CONTEXT and
+ *   GENERAL; those pass through unchanged.
+ *
+ * OFREP requests carry no type: a flag is evaluated as the type of its own variants (flagd's
+ * ResolveAsAnyValue), trying the other types only when a flag mixes variant types.
+ */
+import type { EvaluationContext, Evaluator, FlagMetadata, FlagValueType, JsonValue, ResolutionDetails } from '@vexil/core';
+
+export interface EvaluationSuccess {
+  value?: JsonValue;
+  key: string;
+  reason: string;
+  variant?: string;
+  metadata: FlagMetadata;
+}
+
+export interface EvaluationFailure {
+  key: string;
+  errorCode: string;
+  errorDetails: string;
+  metadata?: FlagMetadata;
+}
+
+export interface BulkEvaluationSuccess {
+  flags: (EvaluationSuccess | EvaluationFailure)[];
+  metadata: FlagMetadata;
+}
+
+/** What a server reports to metrics for one evaluation (flagd's RecordEvaluation arguments). */
+export interface EvaluationNote {
+  flagKey: string;
+  variant?: string;
+  reason: string;
+  errorCode?: string;
+  ok: boolean;
+}
+
+export interface SingleResult {
+  status: 200 | 400 | 404;
+  body: EvaluationSuccess | EvaluationFailure;
+  note: EvaluationNote;
+}
+
+/** A default no flag can produce: tells "the flag has no value for this" from every real value. */
+const CODE_DEFAULT: JsonValue = Object.freeze({ '@vexil/code-default': true }) as unknown as JsonValue;
+
+const TYPES: readonly FlagValueType[] = ['boolean', 'string', 'number', 'object'];
+
+function resolveAs(ev: Evaluator, type: FlagValueType, key: string, ctx: EvaluationContext): ResolutionDetails<JsonValue> {
+  switch (type) {
+    case 'boolean':
+      return ev.resolveBoolean(key, CODE_DEFAULT as unknown as boolean, ctx);
+    case 'string':
+      return ev.resolveString(key, CODE_DEFAULT as unknown as string, ctx);
+    case 'number':
+      return ev.resolveNumber(key, CODE_DEFAULT as unknown as number, ctx);
+    default:
+      return ev.resolveObject(key, CODE_DEFAULT, ctx);
+  }
+}
+
+/** Resolves a flag as whatever type its value has. */
+function resolveAny(ev: Evaluator, key: string, ctx: EvaluationContext): ResolutionDetails<JsonValue> {
+  const first = ev.getType(key) ?? 'object';
+  let d = resolveAs(ev, first, key, ctx);
+  if (d.errorCode !== 'TYPE_MISMATCH') return d;
+  // Only a flag whose variants mix types gets here: its targeting picked a variant of another type.
+  for (const t of TYPES) {
+    if (t === first) continue;
+    d = resolveAs(ev, t, key, ctx);
+    if (d.errorCode !== 'TYPE_MISMATCH') return d;
+  }
+  return d;
+}
+
+/** The HTTP status and OFREP error code for an evaluation error code. */
+export function failureStatus(errorCode: string): { status: 400 | 404; errorCode: string } {
+  switch (errorCode) {
+    case 'FLAG_NOT_FOUND':
+      return { status: 404, errorCode };
+    case 'PARSE_ERROR':
+    case 'TARGETING_KEY_MISSING':
+    case 'INVALID_CONTEXT':
+      return { status: 400, errorCode };
+    default:
+      return { status: 400, errorCode: 'GENERAL' };
+  }
+}
+
+function failure(key: string, errorCode: string, details: string | undefined, metadata: FlagMetadata): { status: 400 | 404; body: EvaluationFailure } {
+  const f = failureStatus(errorCode);
+  return { status: f.status, body: { key, errorCode: f.errorCode, errorDetails: details ?? defaultDetails(key, f.errorCode), metadata } };
+}
+
+function defaultDetails(key: string, errorCode: string): string {
+  switch (errorCode) {
+    case 'FLAG_NOT_FOUND':
+      return `flag '${key}' not found`;
+    case 'PARSE_ERROR':
+      return `flag '${key}' could not be parsed`;
+    default:
+      return `flag '${key}' could not be evaluated`;
+  }
+}
+
+/** One flag, for `POST /ofrep/v1/evaluate/flags/{key}`. */
+export function evaluateFlag(ev: Evaluator, key: string, ctx: EvaluationContext): SingleResult {
+  const d = resolveAny(ev, key, ctx);
+  if (d.errorCode !== undefined) {
+    const f = failure(key, d.errorCode, d.errorMessage, d.flagMetadata);
+    return { ...f, note: { flagKey: key, reason: d.reason, errorCode: d.errorCode, ok: false } };
+  }
+  if (d.reason === 'DISABLED') {
+    return {
+      status: 404,
+      body: { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `flag '${key}' is disabled`, metadata: d.flagMetadata },
+      note: { flagKey: key, reason: 'ERROR', errorCode: 'FLAG_DISABLED', ok: false },
+    };
+  }
+  const note: EvaluationNote = { flagKey: key, variant: d.variant, reason: d.reason, ok: true };
+  if (d.value === CODE_DEFAULT || d.variant === undefined) {
+    return { status: 200, body: { key, reason: d.reason, metadata: d.flagMetadata }, note };
+  }
+  return { status: 200, body: { value: d.value, key, reason: d.reason, variant: d.variant, metadata: d.flagMetadata }, note };
+}
+
+/** Every enabled flag, for `POST /ofrep/v1/evaluate/flags`. Disabled flags are left out, as flagd does. */
+export function evaluateFlags(ev: Evaluator, ctx: EvaluationContext): { body: BulkEvaluationSuccess; notes: EvaluationNote[] } {
+  const flags: (EvaluationSuccess | EvaluationFailure)[] = [];
+  const notes: EvaluationNote[] = [];
+  for (const f of ev.resolveAll(ctx)) {
+    const key = f.flagKey;
+    if (f.errorCode !== undefined) {
+      flags.push(failure(key, f.errorCode, f.errorMessage, f.flagMetadata).body);
+      notes.push({ flagKey: key, reason: f.reason, errorCode: f.errorCode, ok: false });
+      continue;
+    }
+    notes.push({ flagKey: key, variant: f.variant, reason: f.reason, ok: true });
+    if (f.value === undefined || f.variant === undefined) flags.push({ key, reason: f.reason, metadata: f.flagMetadata });
+    else flags.push({ value: f.value, key, reason: f.reason, variant: f.variant, metadata: f.flagMetadata });
+  }
+  return { body: { flags, metadata: ev.flagSetMetadata }, notes };
+}

@@ -1,0 +1,301 @@
+/**
+ * Prometheus metrics: flagd's metric and label names, plus our own under `vexil_`.
+ *
+ * flagd records OpenTelemetry instruments and exports them through the OTel Prometheus exporter,
+ * which turns dots into underscores, appends the unit (`s` → `_seconds`, `By` → `_bytes`; `{…}`
+ * annotations are dropped) and `_total` to monotonic counters; up-down counters become gauges.
+ * Names and attributes below follow open-feature/flagd at
+ *   core/pkg/telemetry/metrics.go @ 0a8b2cbac4a4a8bc820c2c25e3ca7320ebbb2c6f (semconv v1.34.0),
+ *   core/pkg/telemetry/utils_test.go (latest stored: feature_flag.result.variant, semconv v1.34.0),
+ *   docs/reference/monitoring.md (latest stored: "feature_flag.flagd.result.reason", the
+ *   sync metrics and their buckets), flagd/pkg/runtime/from_config.go (service name "flagd").
+ *
+ *   feature_flag.flagd.impression            → feature_flag_flagd_impression_total
+ *       feature_flag_key, feature_flag_result_variant, feature_flag_provider_name="flagd", feature_flag_reason
+ *   feature_flag.flagd.result.reason          → feature_flag_flagd_result_reason_total
+ *       feature_flag_provider_name, feature_flag_reason, and feature_flag_key on success or
+ *       ExceptionTypeKeyName (the error code) on failure (flagd's attribute key, verbatim)
+ *   http.server.request.duration (s)          → http_server_request_duration_seconds (prometheus.DefBuckets)
+ *   http.server.response.body.size (By)       → http_server_response_body_size_bytes (100 × 10^0..7)
+ *   http.server.active_requests ({request})   → http_server_active_requests (gauge)
+ *       HTTP labels: service_name, http_route, http_request_method, http_response_status_code, url_scheme
+ *   feature_flag.flagd.sync.active_streams    → feature_flag_flagd_sync_active_streams (gauge)
+ *   feature_flag.flagd.sync.stream.duration   → feature_flag_flagd_sync_stream_duration_seconds
+ *       selector, provider_id (when given), reason (duration only)
+ *
+ * Differences: flagd's exporter also adds `otel_scope_name`/`otel_scope_version` labels and a
+ * `target_info` series, which are OTel bookkeeping and left out; `http_server_active_requests`
+ * carries no status code (flagd's is always the pre-handler "200"). flagd has no gauge for
+ * evaluation event streams; `vexil_event_streams_active` is ours.
+ *
+ * Every instance owns its Registry: nothing is registered in prom-client's global registry.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** flagd's `feature_flag.provider.name` on every evaluation series. */
+export const PROVIDER_NAME = 'flagd';
+/** flagd's `service.name` on HTTP series (its runtime's svcName). */
+export const SERVICE_NAME = 'flagd';
+
+/** Prometheus client_golang's DefBuckets, which flagd configures for request duration. */
+const REQUEST_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** prometheus.ExponentialBuckets(100, 10, 8), flagd's response size buckets. */
+const RESPONSE_SIZE_BUCKETS = [1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+/** flagd's sync stream duration buckets: 30s … 3h. */
+const SYNC_STREAM_BUCKETS = [30, 60, 120, 300, 480, 600, 1200, 1800, 3600, 10800];
+/** Ours: one evaluation takes microseconds. */
+const EVALUATION_BUCKETS = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1];
+
+/** One flag evaluation, as a server reports it. */
+export interface EvaluationRecord {
+  /** The answering service, e.g. `flagd.evaluation.v1.Service` or `ofrep`. */
+  service: string;
+  /** The method, e.g. `ResolveBoolean`, `ResolveAll`, `evaluate`. */
+  method: string;
+  flagKey: string;
+  variant?: string;
+  reason: string;
+  /** The OpenFeature error code when the evaluation failed (`FLAG_NOT_FOUND`, …). */
+  errorCode?: string;
+  /** Time spent evaluating; observed in `vexil_evaluation_duration_seconds`. */
+  durationSeconds?: number;
+  /** False when the evaluation failed: no impression, and the reason series carries the error code. */
+  ok: boolean;
+}
+
+/** The labels of one HTTP request (flagd's HTTPAttributes). */
+export interface RequestLabels {
+  /** `service.name`; flagd's is `flagd` for every server. Default SERVICE_NAME. */
+  service?: string;
+  /** The route template, e.g. `/ofrep/v1/evaluate/flags/{key}`, or the path for RPCs. */
+  route: string;
+  /** HTTP method. */
+  method: string;
+  /** Default `http`. */
+  scheme?: 'http' | 'https';
+}
+
+export interface RequestRecord extends RequestLabels {
+  status: number;
+  durationSeconds: number;
+  responseBytes?: number;
+}
+
+/** Attributes of a flagd.sync stream (flagd records them when the request carries them). */
+export interface SyncStreamAttributes {
+  selector?: string;
+  providerId?: string;
+}
+
+/** Why a sync stream ended, as flagd labels `feature_flag.flagd.sync.stream.duration`. */
+export type SyncStreamCloseReason = 'normal_close' | 'deadline_exceeded' | 'client_disconnect' | 'error';
+
+export interface MetricsOptions {
+  /** Collect prom-client's default process and Node.js metrics into this registry. Default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The Content-Type of `render()`'s text. */
+  readonly contentType: string;
+  /** The registry in Prometheus text format. */
+  render(): Promise<string>;
+
+  /** Impressions and reasons, as flagd's RecordEvaluation. */
+  recordEvaluation(e: EvaluationRecord): void;
+  /** Counts one in-flight request; call the returned function once, when the response is sent. */
+  startRequest(r: RequestLabels): (status: number, responseBytes?: number) => void;
+  /** Request duration and response size of a finished request. */
+  recordRequest(r: RequestRecord): void;
+
+  syncStreamOpened(attrs?: SyncStreamAttributes): void;
+  /** `attrs` must equal the ones the stream was opened with. */
+  syncStreamClosed(attrs?: SyncStreamAttributes, end?: { durationSeconds?: number; reason?: SyncStreamCloseReason }): void;
+  /** Evaluation event streams (flagd.evaluation EventStream); ours, flagd has no such gauge. */
+  eventStreamOpened(service: string): void;
+  eventStreamClosed(service: string): void;
+
+  /** A source failed to fetch or its document was refused. */
+  sourceError(source: string, reason: string): void;
+  /** A source delivered a document the store accepted. */
+  sourceSync(source: string, at?: Date): void;
+  /** The number of flags in the merged flag set. */
+  flagsLoaded(count: number): void;
+}
+
+type HttpLabel = 'service_name' | 'http_route' | 'http_request_method' | 'http_response_status_code' | 'url_scheme';
+type ImpressionLabel = 'feature_flag_key' | 'feature_flag_result_variant' | 'feature_flag_provider_name' | 'feature_flag_reason';
+type ReasonLabel = 'feature_flag_provider_name' | 'feature_flag_reason' | 'feature_flag_key' | 'ExceptionTypeKeyName';
+type SyncLabel = 'selector' | 'provider_id';
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const impressions = new Counter<ImpressionLabel>({
+    name: 'feature_flag_flagd_impression_total',
+    help: 'Measures the number of evaluations for a given flag.',
+    labelNames: ['feature_flag_key', 'feature_flag_result_variant', 'feature_flag_provider_name', 'feature_flag_reason'],
+    registers,
+  });
+  const reasons = new Counter<ReasonLabel>({
+    name: 'feature_flag_flagd_result_reason_total',
+    help: 'Measures the number of evaluations for a given reason.',
+    labelNames: ['feature_flag_provider_name', 'feature_flag_reason', 'feature_flag_key', 'ExceptionTypeKeyName'],
+    registers,
+  });
+  const requestDuration = new Histogram<HttpLabel>({
+    name: 'http_server_request_duration_seconds',
+    help: 'Measures the duration of inbound HTTP requests.',
+    labelNames: ['service_name', 'http_route', 'http_request_method', 'http_response_status_code', 'url_scheme'],
+    buckets: REQUEST_DURATION_BUCKETS,
+    registers,
+  });
+  const responseSize = new Histogram<HttpLabel>({
+    name: 'http_server_response_body_size_bytes',
+    help: 'Measures the size of HTTP response messages.',
+    labelNames: ['service_name', 'http_route', 'http_request_method', 'http_response_status_code', 'url_scheme'],
+    buckets: RESPONSE_SIZE_BUCKETS,
+    registers,
+  });
+  const activeRequests = new Gauge<Exclude<HttpLabel, 'http_response_status_code'>>({
+    name: 'http_server_active_requests',
+    help: 'Measures the number of concurrent HTTP requests that are currently in-flight.',
+    labelNames: ['service_name', 'http_route', 'http_request_method', 'url_scheme'],
+    registers,
+  });
+  const syncActive = new Gauge<SyncLabel>({
+    name: 'feature_flag_flagd_sync_active_streams',
+    help: 'Measures the number of currently active gRPC sync streaming connections.',
+    labelNames: ['selector', 'provider_id'],
+    registers,
+  });
+  const syncDuration = new Histogram<SyncLabel | 'reason'>({
+    name: 'feature_flag_flagd_sync_stream_duration_seconds',
+    help: 'Measures the duration of gRPC sync streaming connections.',
+    labelNames: ['selector', 'provider_id', 'reason'],
+    buckets: SYNC_STREAM_BUCKETS,
+    registers,
+  });
+
+  const evaluationDuration = new Histogram<'service' | 'method'>({
+    name: 'vexil_evaluation_duration_seconds',
+    help: 'Time spent evaluating flags, per evaluation.',
+    labelNames: ['service', 'method'],
+    buckets: EVALUATION_BUCKETS,
+    registers,
+  });
+  const eventStreams = new Gauge<'service'>({
+    name: 'vexil_event_streams_active',
+    help: 'Open evaluation event streams.',
+    labelNames: ['service'],
+    registers,
+  });
+  const sourceErrors = new Counter<'source' | 'reason'>({
+    name: 'vexil_source_errors_total',
+    help: 'Failed fetches and refused documents, per source and reason.',
+    labelNames: ['source', 'reason'],
+    registers,
+  });
+  const sourceSyncs = new Counter<'source'>({
+    name: 'vexil_source_syncs_total',
+    help: 'Documents a source delivered that the store accepted.',
+    labelNames: ['source'],
+    registers,
+  });
+  const sourceLastSync = new Gauge<'source'>({
+    name: 'vexil_source_last_sync_timestamp_seconds',
+    help: 'Unix time of the last document a source delivered that the store accepted.',
+    labelNames: ['source'],
+    registers,
+  });
+  const flagsLoaded = new Gauge({
+    name: 'vexil_flags_loaded',
+    help: 'Flags in the merged flag set.',
+    registers,
+  });
+
+  const httpLabels = (r: RequestLabels) => ({
+    service_name: r.service ?? SERVICE_NAME,
+    http_route: r.route,
+    http_request_method: r.method,
+    url_scheme: r.scheme ?? 'http',
+  });
+  const syncLabels = (a: SyncStreamAttributes | undefined): Partial<Record<SyncLabel, string>> => {
+    const l: Partial<Record<SyncLabel, string>> = {};
+    if (a?.selector) l.selector = a.selector;
+    if (a?.providerId) l.provider_id = a.providerId;
+    return l;
+  };
+  const recordRequest = (r: RequestRecord) => {
+    const labels = { ...httpLabels(r), http_response_status_code: String(r.status) };
+    requestDuration.observe(labels, r.durationSeconds);
+    if (r.responseBytes !== undefined) responseSize.observe(labels, r.responseBytes);
+  };
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+
+    recordEvaluation(e) {
+      if (e.ok) {
+        impressions.inc({
+          feature_flag_key: e.flagKey,
+          feature_flag_result_variant: e.variant ?? '',
+          feature_flag_provider_name: PROVIDER_NAME,
+          feature_flag_reason: e.reason,
+        });
+        // flagd records the key only for successful evaluations (unknown keys would be unbounded).
+        reasons.inc({ feature_flag_provider_name: PROVIDER_NAME, feature_flag_reason: e.reason, feature_flag_key: e.flagKey });
+      } else {
+        reasons.inc({ feature_flag_provider_name: PROVIDER_NAME, feature_flag_reason: e.reason, ExceptionTypeKeyName: e.errorCode ?? 'GENERAL' });
+      }
+      if (e.durationSeconds !== undefined) evaluationDuration.observe({ service: e.service, method: e.method }, e.durationSeconds);
+    },
+
+    startRequest(r) {
+      const labels = httpLabels(r);
+      activeRequests.inc(labels);
+      const start = process.hrtime.bigint();
+      let done = false;
+      return (status, responseBytes) => {
+        if (done) return;
+        done = true;
+        activeRequests.dec(labels);
+        recordRequest({ ...r, status, responseBytes, durationSeconds: Number(process.hrtime.bigint() - start) / 1e9 });
+      };
+    },
+    recordRequest,
+
+    syncStreamOpened(attrs) {
+      syncActive.inc(syncLabels(attrs));
+    },
+    syncStreamClosed(attrs, end) {
+      const labels = syncLabels(attrs);
+      syncActive.dec(labels);
+      if (end?.durationSeconds !== undefined) {
+        syncDuration.observe(end.reason ? { ...labels, reason: end.reason } : labels, end.durationSeconds);
+      }
+    },
+    eventStreamOpened(service) {
+      eventStreams.inc({ service });
+    },
+    eventStreamClosed(service) {
+      eventStreams.dec({ service });
+    },
+
+    sourceError(source, reason) {
+      sourceErrors.inc({ source, reason });
+    },
+    sourceSync(source, at = new Date()) {
+      sourceSyncs.inc({ source });
+      sourceLastSync.set({ source }, at.getTime() / 1000);
+    },
+    flagsLoaded(count) {
+      flagsLoaded.set(count);
+    },
+  };
+}
