@@ -4,7 +4,8 @@ import { main } from '../dist/cli.js';
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (typeof code === 'number') process.exitCode = code;
+    // Exit explicitly: a client's idle keep-alive socket must not keep a stopped daemon alive.
+    process.exit(typeof code === 'number' ? code : 0);
   },
   (err) => {
     process.stderr.write(`vexil: ${err instanceof Error ? err.message : String(err)}\n`);

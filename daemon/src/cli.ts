@@ -37,6 +37,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: draining calls and closing streams');
+      // Draining has its own grace periods; this only guards against a stop that never ends.
+      const guard = setTimeout(() => {
+        logger.error('shutdown did not finish in 20 s; exiting');
+        resolve(1);
+      }, 20_000);
+      guard.unref();
       daemon.stop().then(
         () => {
           logger.info('stopped');

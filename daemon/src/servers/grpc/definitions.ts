@@ -2,7 +2,7 @@
  * grpc-js service definitions built from protobuf-es descriptors, so grpc-js serves exactly the
  * methods, paths and messages of our generated .proto code (no second, hand-written copy).
  */
-import { fromBinary, toBinary, type DescMessage, type DescService } from '@bufbuild/protobuf';
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescService } from '@bufbuild/protobuf';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 
 export function grpcServiceDefinition(service: DescService): ServiceDefinition {
@@ -14,14 +14,19 @@ export function grpcServiceDefinition(service: DescService): ServiceDefinition {
       path: `/${service.typeName}/${m.name}`,
       requestStream: m.methodKind === 'client_streaming' || m.methodKind === 'bidi_streaming',
       responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
-      requestSerialize: (v: never) => Buffer.from(toBinary(input, v)),
+      requestSerialize: (v: object) => Buffer.from(toBinary(input, asMessage(input, v))),
       requestDeserialize: (b: Buffer) => fromBinary(input, b),
-      responseSerialize: (v: never) => Buffer.from(toBinary(output, v)),
+      responseSerialize: (v: object) => Buffer.from(toBinary(output, asMessage(output, v))),
       responseDeserialize: (b: Buffer) => fromBinary(output, b),
       originalName: m.name,
     };
   }
   return def as ServiceDefinition;
+}
+
+/** Callers may pass plain objects (`{ flagKey: 'x' }`); protobuf-es serialises created messages. */
+function asMessage(schema: DescMessage, v: object) {
+  return isMessage(v, schema) ? v : create(schema, v as never);
 }
 
 /**

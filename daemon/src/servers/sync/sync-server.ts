@@ -7,15 +7,18 @@ import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '@vexil/core';
 import { syncV1 } from '@vexil/proto';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { grpcServiceDefinition, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
 
 /** What the sync server reports about its streams (telemetry/metrics.ts implements it). */
 export interface SyncRecorder {
-  syncStreamOpened(): void;
-  syncStreamClosed(): void;
+  syncStreamOpened(attrs: { selector: string; providerId: string }): void;
+  syncStreamClosed(
+    attrs: { selector: string; providerId: string },
+    end: { durationSeconds: number; reason: 'normal_close' | 'client_disconnect' | 'error' },
+  ): void;
 }
 
 export interface SyncServerOptions {
@@ -50,25 +53,27 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   server.addService(grpcServiceDefinition(syncV1.FlagSyncService), {
     SyncFlags: (call: grpc.ServerWritableStream<syncV1.SyncFlagsRequest, unknown>) => {
       const selector = selectorOf(call.metadata, call.request.selector);
+      const attrs = { selector: selector ?? '', providerId: call.request.providerId };
+      const opened = performance.now();
       streams.add(call);
-      options.metrics?.syncStreamOpened();
+      options.metrics?.syncStreamOpened(attrs);
       let closed = false;
       const send = () => {
         if (closed || call.cancelled || call.destroyed) return;
         call.write(create(syncV1.SyncFlagsResponseSchema, { flagConfiguration: store.flagSetJson(selector), syncContext }));
       };
       const unsubscribe = store.subscribe(send, selector);
-      const end = () => {
+      const end = (reason: 'normal_close' | 'client_disconnect' | 'error') => {
         if (closed) return;
         closed = true;
         unsubscribe();
         streams.delete(call);
-        options.metrics?.syncStreamClosed();
+        options.metrics?.syncStreamClosed(attrs, { durationSeconds: (performance.now() - opened) / 1000, reason });
       };
-      call.on('cancelled', end);
-      call.on('close', end);
-      call.on('error', end);
-      call.on('finish', end);
+      call.on('cancelled', () => end('client_disconnect'));
+      call.on('error', () => end('error'));
+      call.on('finish', () => end('normal_close'));
+      call.on('close', () => end('client_disconnect'));
       logger.debug({ selector }, 'sync stream opened');
       send();
     },
@@ -83,7 +88,10 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   });
 
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const sockets = new Set<Socket>();
   const net = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     injector.injectConnection(socket);
   });
@@ -102,7 +110,8 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       }),
     close: async () => {
       for (const s of streams) s.end();
-      await new Promise<void>((resolve) => net.close(() => resolve()));
+      // Stop accepting now; the callback only fires once every connection is gone.
+      const closed = new Promise<void>((resolve) => net.close(() => resolve()));
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           server.forceShutdown();
@@ -114,6 +123,9 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
           resolve();
         });
       });
+      // Clients keep HTTP/2 connections open after their streams end; they do not hold us up.
+      for (const s of sockets) s.destroy();
+      await closed;
     },
   };
 }

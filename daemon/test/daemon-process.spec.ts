@@ -1,0 +1,221 @@
+/**
+ * The daemon as users run it: the real `vexil` process, real files, real gRPC and HTTP clients.
+ */
+import { createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import * as grpc from '@grpc/grpc-js';
+import { evaluationV1, evaluationV2, syncV1 } from '@vexil/proto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { grpcServiceDefinition } from '../src/servers/grpc/definitions.js';
+import { eventually, startDaemon, type DaemonProcess } from './support/daemon-process.js';
+
+const flags = (banner: string) => ({
+  metadata: { flagSetId: 'shop' },
+  flags: {
+    banner: { state: 'ENABLED', variants: { a: banner, b: 'other' }, defaultVariant: 'a' },
+    'new-checkout': {
+      state: 'ENABLED',
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      targeting: { if: [{ ends_with: [{ var: 'email' }, '@vexil.dev'] }, 'on', null] },
+    },
+    'off-flag': { state: 'DISABLED', variants: { on: true }, defaultVariant: 'on' },
+    broken: { state: 'ENABLED', variants: { a: 'a' }, defaultVariant: 'a', targeting: { nope: [1] } },
+    ratio: { state: 'ENABLED', variants: { low: 0.25 }, defaultVariant: 'low' },
+  },
+});
+
+const EvalV2Client = grpc.makeGenericClientConstructor(grpcServiceDefinition(evaluationV2.Service), 'Service');
+const SyncClient = grpc.makeGenericClientConstructor(grpcServiceDefinition(syncV1.FlagSyncService), 'FlagSyncService');
+
+type Unary = (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: Record<string, unknown>) => void) => void;
+
+function unary(client: grpc.Client, method: string, req: unknown, md = new grpc.Metadata()): Promise<{ err: grpc.ServiceError | null; res?: Record<string, unknown> }> {
+  return new Promise((resolve) => ((client as unknown as Record<string, Unary>)[method]).call(client, req, md, (err, res) => resolve({ err, res })));
+}
+
+let dir: string;
+let file: string;
+const write = (doc: unknown) => {
+  // Atomic replace, as editors and config management do.
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, typeof doc === 'string' ? doc : JSON.stringify(doc));
+  renameSync(tmp, file);
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vexil-daemon-'));
+  file = join(dir, 'flags.json');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('vexil start', () => {
+  let d: DaemonProcess | undefined;
+  const clients: grpc.Client[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await d?.stop();
+    d = undefined;
+  });
+
+  async function ofrep(key: string, context: object = {}) {
+    const r = await fetch(`http://127.0.0.1:${d!.ports.ofrep}/ofrep/v1/evaluate/flags/${key}`, { method: 'POST', body: JSON.stringify({ context }) });
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+  }
+
+  it('serves a flag file, refuses bad rewrites with a logged reason, keeps the last good flags, and picks up the next good one', async () => {
+    write(flags('hello'));
+    d = await startDaemon(['-f', `file:${file}`]);
+    const ready = await fetch(`http://127.0.0.1:${d.ports.management}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await ofrep('banner')).body['value']).toBe('hello');
+
+    // Invalid JSON: the source cannot read it; the daemon logs source and reason and serves on.
+    write('{"flags": {');
+    const parseLog = await d.waitForLog((l) => l['level'] === 50 && l['reason'] === 'parse_error');
+    expect(parseLog['source']).toBe(`file:${file}`);
+    expect(String(parseLog['msg'])).toContain('still serving the last good flags');
+    expect((await ofrep('banner')).body['value']).toBe('hello');
+
+    // A schema violation flagd refuses: the whole document is refused, with the JSON path.
+    const bad = flags('nope');
+    (bad.flags.banner as { defaultVariant: string }).defaultVariant = 'missing';
+    write(bad);
+    const refused = await d.waitForLog((l) => l['code'] === 'DEFAULT_VARIANT_NOT_FOUND');
+    expect(refused['path']).toBe('$.flags.banner.defaultVariant');
+    expect(refused['source']).toBe(`file:${file}`);
+    expect((await ofrep('banner')).body['value']).toBe('hello');
+
+    const metrics = await (await fetch(`http://127.0.0.1:${d.ports.management}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`vexil_source_errors_total\\{[^}]*reason="parse_error"[^}]*\\} 1`));
+    expect(metrics).toMatch(/vexil_source_errors_total\{[^}]*reason="invalid_flags"[^}]*\} 1/);
+
+    write(flags('changed'));
+    const ms = await eventually(async () => (await ofrep('banner')).body['value'] === 'changed', 2_000, 5);
+    console.log(`file change served after ${ms.toFixed(0)} ms (includes the polling step)`);
+  });
+
+  it('answers gRPC with flagd status codes: NOT_FOUND, INVALID_ARGUMENT, DATA_LOSS; DISABLED without a variant', async () => {
+    write(flags('hello'));
+    d = await startDaemon(['-f', `file:${file}`]);
+    const c = new EvalV2Client(`127.0.0.1:${d.ports.evaluation}`, grpc.credentials.createInsecure());
+    clients.push(c);
+    const hit = await unary(c, 'ResolveBoolean', { flagKey: 'new-checkout', context: { email: 'a@vexil.dev' } });
+    expect(hit.err).toBeNull();
+    expect(hit.res).toMatchObject({ value: true, variant: 'on', reason: 'TARGETING_MATCH', metadata: { flagSetId: 'shop' } });
+    expect((await unary(c, 'ResolveBoolean', { flagKey: 'missing' })).err?.code).toBe(grpc.status.NOT_FOUND);
+    expect((await unary(c, 'ResolveString', { flagKey: 'new-checkout' })).err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await unary(c, 'ResolveString', { flagKey: 'broken' })).err?.code).toBe(grpc.status.DATA_LOSS);
+    const disabled = await unary(c, 'ResolveBoolean', { flagKey: 'off-flag' });
+    expect(disabled.err).toBeNull();
+    expect(disabled.res?.['reason']).toBe('DISABLED');
+    expect(disabled.res?.['variant']).toBeUndefined();
+    expect(disabled.res?.['value']).toBeUndefined();
+    const int = await unary(c, 'ResolveInt', { flagKey: 'ratio' });
+    expect(int.res?.['value']).toBe(0n);
+    // A request larger than the 4 MiB limit.
+    const huge = await unary(c, 'ResolveBoolean', { flagKey: 'banner', context: { blob: 'x'.repeat(5 * 1024 * 1024) } });
+    expect(huge.err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+  });
+
+  it('serves Connect over HTTP/1.1 (v1 ResolveAll and EventStream, as the flagd web provider calls them) with CORS', async () => {
+    write(flags('hello'));
+    d = await startDaemon(['-f', `file:${file}`, '-C', 'http://app.example']);
+    const base = `http://127.0.0.1:${d.ports.evaluation}`;
+    const client = createClient(evaluationV1.Service, createConnectTransport({ baseUrl: base, httpVersion: '1.1' }));
+    const all = await client.resolveAll({ context: { email: 'x@vexil.dev' } });
+    expect(Object.keys(all.flags).sort()).toEqual(['banner', 'new-checkout', 'ratio']);
+    expect(all.flags['new-checkout'].value).toEqual({ case: 'boolValue', value: true });
+    expect(all.metadata).toMatchObject({ flagSetId: 'shop' });
+
+    const pre = await fetch(`${base}/flagd.evaluation.v1.Service/ResolveAll`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,connect-protocol-version' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('http://app.example');
+    const denied = await fetch(`${base}/flagd.evaluation.v1.Service/ResolveAll`, { method: 'OPTIONS', headers: { origin: 'http://evil.example' } });
+    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+
+    const abort = new AbortController();
+    const events: { type: string; data?: unknown }[] = [];
+    const reading = (async () => {
+      try {
+        for await (const e of client.eventStream({}, { signal: abort.signal })) events.push({ type: e.type, data: e.data });
+      } catch {
+        // aborted
+      }
+    })();
+    await eventually(() => events.some((e) => e.type === 'provider_ready'));
+    write(flags('changed'));
+    await eventually(() => events.some((e) => e.type === 'configuration_change'));
+    expect(events.find((e) => e.type === 'configuration_change')?.data).toEqual({ flags: { banner: { type: 'update' } } });
+    abort.abort();
+    await reading;
+  });
+
+  it('on SIGTERM tells event streams provider_shutdown, ends sync streams, and exits 0; stream gauges return to 0', async () => {
+    write(flags('hello'));
+    d = await startDaemon(['-f', `file:${file}`]);
+    const sync = new SyncClient(`127.0.0.1:${d.ports.sync}`, grpc.credentials.createInsecure());
+    clients.push(sync);
+    const streams = Array.from({ length: 3 }, () =>
+      (sync as unknown as { SyncFlags(r: unknown): grpc.ClientReadableStream<{ flagConfiguration: string }> }).SyncFlags({ providerId: 'test', selector: '' }),
+    );
+    const first = await new Promise<string>((resolve) => streams[0].once('data', (m: { flagConfiguration: string }) => resolve(m.flagConfiguration)));
+    expect(Object.keys((JSON.parse(first) as { flags: object }).flags)).toContain('banner');
+    const gauge = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${d!.ports.management}/metrics`)).text();
+      return [...text.matchAll(/^feature_flag_flagd_sync_active_streams\{[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
+    };
+    await eventually(async () => (await gauge()) === 3);
+    for (const s of streams.slice(1)) {
+      s.on('error', () => {});
+      s.cancel();
+    }
+    await eventually(async () => (await gauge()) === 1);
+
+    const ev = new EvalV2Client(`127.0.0.1:${d.ports.evaluation}`, grpc.credentials.createInsecure());
+    clients.push(ev);
+    const stream = (ev as unknown as { EventStream(r: unknown): grpc.ClientReadableStream<{ type: string }> }).EventStream({});
+    const types: string[] = [];
+    stream.on('data', (m: { type: string }) => types.push(m.type));
+    stream.on('error', () => {});
+    streams[0].on('error', () => {});
+    const ended = new Promise<void>((resolve) => streams[0].on('end', () => resolve()).on('error', () => resolve()));
+    await eventually(() => types.includes('provider_ready'));
+    const code = await d.stop();
+    expect(code).toBe(0);
+    expect(types).toContain('provider_shutdown');
+    await ended;
+    expect(d.logs.some((l) => l['msg'] === 'stopped')).toBe(true);
+  });
+});
+
+describe('vexil command line', () => {
+  const bin = fileURLToPath(new URL('../bin/vexil.js', import.meta.url));
+  it('prints one clear line and exits 2 on a bad argument', () => {
+    const r = spawnSync(process.execPath, [bin, 'start', '--port', 'eighty'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('--port');
+    expect(r.stderr).toContain('eighty');
+    const r2 = spawnSync(process.execPath, [bin, 'start', '-f', 'flags.json'], { encoding: 'utf8' });
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toContain('file:');
+  });
+
+  it('documents every flag in --help', () => {
+    const r = spawnSync(process.execPath, [bin, 'start', '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    for (const flag of ['--uri', '--sources', '--port', '--management-port', '--sync-port', '--ofrep-port', '--context-value', '--context-from-header', '--cors-origin', '--log-format', '--server-cert-path', '--server-key-path']) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout).toContain('FLAGD_PORT');
+  });
+});
