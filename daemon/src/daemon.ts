@@ -3,6 +3,7 @@
  * `startDaemon` brings everything up from a parsed configuration; `stop()` drains in-flight calls,
  * tells stream subscribers provider_shutdown, and stops every source.
  */
+import { readFileSync } from 'node:fs';
 import type { DaemonConfig } from './config/daemon-config.js';
 import { createManagementServer } from './servers/management/management-server.js';
 import { createEvaluationServer, type EvaluationServer } from './servers/evaluation/evaluation-server.js';
@@ -32,6 +33,8 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
   const metrics = deps.metrics ?? createMetrics();
   const store = new FlagStore(config.sources.map((s) => s.uri));
   const host = config.host;
+  // Read once at start: a missing or unreadable certificate fails the start with its path.
+  const tls = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : undefined;
 
   const management = createManagementServer({ store, metrics, logger, host, port: config.managementPort });
   const evaluation: EvaluationServer = createEvaluationServer({
@@ -43,8 +46,10 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     corsOrigins: config.corsOrigins,
     contextValues: config.contextValues,
     contextFromHeaders: config.contextFromHeaders,
+    socketPath: config.socketPath,
+    tls,
   });
-  const sync: SyncServer = createSyncServer({ store, logger, metrics, host, port: config.syncPort, contextValues: config.contextValues });
+  const sync: SyncServer = createSyncServer({ store, logger, metrics, host, port: config.syncPort, contextValues: config.contextValues, tls });
   const ofrep = createOfrepServer({
     store,
     metrics,

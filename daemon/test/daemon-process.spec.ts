@@ -6,7 +6,8 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import * as grpc from '@grpc/grpc-js';
 import { evaluationV1, evaluationV2, syncV1 } from '@vexil/proto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -194,6 +195,58 @@ describe('vexil start', () => {
     expect(types).toContain('provider_shutdown');
     await ended;
     expect(d.logs.some((l) => l['msg'] === 'stopped')).toBe(true);
+  });
+});
+
+describe('TLS and unix sockets', () => {
+  let d: DaemonProcess | undefined;
+  const clients: grpc.Client[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await d?.stop();
+    d = undefined;
+  });
+
+  it('serves gRPC over TLS (-c/-k) on the evaluation and sync ports, with HTTP/1.1 Connect chosen by ALPN', async () => {
+    write(flags('hello'));
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    d = await startDaemon(['-f', `file:${file}`, '-c', cert, '-k', key]);
+    const creds = grpc.credentials.createSsl(readFileSync(cert));
+    const c = new EvalV2Client(`localhost:${d.ports.evaluation}`, creds);
+    clients.push(c);
+    expect((await unary(c, 'ResolveString', { flagKey: 'banner' })).res).toMatchObject({ value: 'hello', reason: 'STATIC' });
+    const insecure = new EvalV2Client(`127.0.0.1:${d.ports.evaluation}`, grpc.credentials.createInsecure());
+    clients.push(insecure);
+    expect((await unary(insecure, 'ResolveString', { flagKey: 'banner' })).err?.code).toBe(grpc.status.UNAVAILABLE);
+    const sync = new SyncClient(`localhost:${d.ports.sync}`, creds);
+    clients.push(sync);
+    const fetched = await unary(sync, 'FetchAllFlags', {});
+    expect(Object.keys((JSON.parse(fetched.res?.['flagConfiguration'] as string) as { flags: object }).flags)).toContain('banner');
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: 'localhost', port: d!.ports.evaluation, path: '/flagd.evaluation.v1.Service/ResolveString', method: 'POST', ca: readFileSync(cert), headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let b = '';
+          res.on('data', (x) => (b += x));
+          res.on('end', () => resolve(b));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ flagKey: 'banner' }));
+    });
+    expect(JSON.parse(body)).toMatchObject({ value: 'hello', reason: 'STATIC' });
+  });
+
+  it('serves evaluation on a unix socket with -d', async () => {
+    write(flags('hello'));
+    const sock = join(dir, 'vexil.sock');
+    d = await startDaemon(['-f', `file:${file}`, '-d', sock]);
+    const c = new EvalV2Client(`unix://${sock}`, grpc.credentials.createInsecure());
+    clients.push(c);
+    expect((await unary(c, 'ResolveString', { flagKey: 'banner' })).res).toMatchObject({ value: 'hello' });
   });
 });
 

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ContextOptions } from '../context.js';
@@ -24,6 +25,10 @@ export interface EvaluationServerOptions extends ContextOptions {
   host: string;
   port: number;
   corsOrigins: readonly string[];
+  /** `-d/--socket-path`: listen on this unix socket instead of host:port. */
+  socketPath?: string;
+  /** `-c/-k`: serve TLS; HTTP/2 and HTTP/1.1 are told apart by ALPN. */
+  tls?: { cert: Buffer; key: Buffer };
   /** Largest request body, bytes (gRPC message or HTTP body). */
   maxRequestBytes?: number;
 }
@@ -72,33 +77,45 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
   http1.keepAliveTimeout = 65_000;
 
   const sockets = new Set<Socket>();
-  const net = createNetServer((socket) => {
+  const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    socket.once('data', (first: Buffer) => {
-      socket.pause();
-      socket.unshift(first);
-      const n = Math.min(first.length, H2_PREFACE.length);
-      // The HTTP/2 session reads what is buffered on the next tick; resuming first would lose it.
-      if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
-        injector.injectConnection(socket);
-      } else {
-        http1.emit('connection', socket);
-        socket.resume();
-      }
-    });
     socket.on('error', () => socket.destroy());
-  });
+  };
+  const toHttp1 = (socket: Socket) => {
+    http1.emit('connection', socket);
+    socket.resume();
+  };
+  const net = options.tls
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ['h2', 'http/1.1'] }, (socket: TLSSocket) => {
+        track(socket);
+        if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
+        else toHttp1(socket);
+      })
+    : createNetServer((socket) => {
+        track(socket);
+        socket.once('data', (first: Buffer) => {
+          socket.pause();
+          socket.unshift(first);
+          const n = Math.min(first.length, H2_PREFACE.length);
+          // The HTTP/2 session reads what is buffered on the next tick; resuming first would lose it.
+          if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) injector.injectConnection(socket);
+          else toHttp1(socket);
+        });
+      });
 
   return {
     hub,
     start: () =>
       new Promise((resolve, reject) => {
         net.once('error', reject);
-        net.listen(options.port, options.host, () => {
+        const done = () => {
           net.off('error', reject);
-          resolve({ port: (net.address() as AddressInfo).port });
-        });
+          const a = net.address();
+          resolve({ port: typeof a === 'object' && a !== null ? (a as AddressInfo).port : 0 });
+        };
+        if (options.socketPath !== undefined) net.listen(options.socketPath, done);
+        else net.listen(options.port, options.host, done);
       }),
     close: async () => {
       hub.shutdown();

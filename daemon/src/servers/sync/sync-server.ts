@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '@vexil/core';
 import { syncV1 } from '@vexil/proto';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { grpcServiceDefinition, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
@@ -29,6 +30,8 @@ export interface SyncServerOptions {
   port: number;
   /** `-X` values, sent as `sync_context` so in-process providers enrich contexts as flagd does. */
   contextValues: Readonly<Record<string, string>>;
+  /** `-c/-k`: serve TLS. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface SyncServer {
@@ -89,12 +92,13 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
 
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const sockets = new Set<Socket>();
-  const net = createNetServer((socket) => {
+  const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     injector.injectConnection(socket);
-  });
+  };
+  const net = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ['h2'] }, onSocket) : createNetServer(onSocket);
 
   return {
     get activeStreams() {
