@@ -12,7 +12,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ContextOptions } from '../context.js';
-import { STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
+import { shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
 import { evaluationRoutes } from './connect-adapter.js';
 import { EvaluationService, type EvaluationRecorder } from './evaluation-service.js';
 import { EventHub } from './event-hub.js';
@@ -122,17 +122,7 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
       const closed = new Promise<void>((resolve) => net.close(() => resolve()));
       http1.closeIdleConnections();
       // In-flight calls get a grace period; clients that keep connections open do not hold us up.
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          grpcServer.forceShutdown();
-          resolve();
-        }, 5_000);
-        t.unref();
-        grpcServer.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await shutdownGracefully(grpcServer);
       http1.closeAllConnections();
       for (const s of sockets) s.destroy();
       await closed;

@@ -5,6 +5,7 @@
  */
 import type { JsonObject, JsonValue, ResolutionDetails } from '@vexil/core';
 import type { FlagStore } from '../../store/flag-store.js';
+import type { Metrics } from '../../telemetry/metrics.js';
 import { mergeContext, type ContextOptions } from '../context.js';
 
 /** The resolver a method calls; `int` truncates as flagd's int64 conversion does. */
@@ -44,19 +45,8 @@ export interface AnyFlagResult {
   metadata: JsonObject;
 }
 
-/** What the service reports per evaluation (telemetry/metrics.ts implements it). */
-export interface EvaluationRecorder {
-  recordEvaluation(e: {
-    service: string;
-    method: string;
-    flagKey: string;
-    variant?: string;
-    reason: string;
-    errorCode?: string;
-    durationSeconds: number;
-    ok: boolean;
-  }): void;
-}
+/** What the service reports per evaluation. */
+export type EvaluationRecorder = Pick<Metrics, 'recordEvaluation'>;
 
 export interface EvaluationServiceOptions extends ContextOptions {
   store: FlagStore;

@@ -3,7 +3,7 @@
  * methods, paths and messages of our generated .proto code (no second, hand-written copy).
  */
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescService } from '@bufbuild/protobuf';
-import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { Server, ServiceDefinition } from '@grpc/grpc-js';
 
 export function grpcServiceDefinition(service: DescService): ServiceDefinition {
   const def: Record<string, unknown> = {};
@@ -41,3 +41,18 @@ export const STREAM_FRIENDLY_SERVER_OPTIONS = {
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.max_receive_message_length': 4 * 1024 * 1024,
 } as const;
+
+/** Lets in-flight calls finish for up to `graceMs`, then cancels whatever is left. */
+export function shutdownGracefully(server: Server, graceMs = 5_000): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    t.unref();
+    server.tryShutdown(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

@@ -11,7 +11,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { createServer as createTlsServer } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
-import { grpcServiceDefinition, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
+import { grpcServiceDefinition, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
 
 /** What the sync server reports about its streams (telemetry/metrics.ts implements it). */
 export interface SyncRecorder {
@@ -116,17 +116,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       for (const s of streams) s.end();
       // Stop accepting now; the callback only fires once every connection is gone.
       const closed = new Promise<void>((resolve) => net.close(() => resolve()));
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 5_000);
-        t.unref();
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await shutdownGracefully(server);
       // Clients keep HTTP/2 connections open after their streams end; they do not hold us up.
       for (const s of sockets) s.destroy();
       await closed;
