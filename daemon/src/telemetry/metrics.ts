@@ -129,6 +129,16 @@ type ImpressionLabel = 'feature_flag_key' | 'feature_flag_result_variant' | 'fea
 type ReasonLabel = 'feature_flag_provider_name' | 'feature_flag_reason' | 'feature_flag_key' | 'ExceptionTypeKeyName';
 type SyncLabel = 'selector' | 'provider_id';
 
+/** The cached value for `key`, made by `make` the first time. */
+function child<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let c = cache.get(key);
+  if (c === undefined) {
+    c = make();
+    cache.set(key, c);
+  }
+  return c;
+}
+
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const registers = [registry];
@@ -229,10 +239,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     if (a?.providerId) l.provider_id = a.providerId;
     return l;
   };
+  // prom-client hashes a label object on every call; label sets repeat, so their children are
+  // looked up once and kept (cardinality is bounded: flag keys come from the flag set, not requests).
+  const impressionChildren = new Map<string, { inc(): void }>();
+  const reasonChildren = new Map<string, { inc(): void }>();
+  const errorChildren = new Map<string, { inc(): void }>();
+  const durationChildren = new Map<string, { observe(v: number): void }>();
+  const activeChildren = new Map<string, { inc(): void; dec(): void }>();
+  const requestChildren = new Map<string, { duration: { observe(v: number): void }; size: { observe(v: number): void } }>();
+
   const recordRequest = (r: RequestRecord) => {
     const labels = { ...httpLabels(r), http_response_status_code: String(r.status) };
-    requestDuration.observe(labels, r.durationSeconds);
-    if (r.responseBytes !== undefined) responseSize.observe(labels, r.responseBytes);
+    const key = `${labels.service_name}\u0000${labels.http_route}\u0000${labels.http_request_method}\u0000${labels.http_response_status_code}\u0000${labels.url_scheme}`;
+    const c = child(requestChildren, key, () => ({ duration: requestDuration.labels(labels), size: responseSize.labels(labels) }));
+    c.duration.observe(r.durationSeconds);
+    if (r.responseBytes !== undefined) c.size.observe(r.responseBytes);
   };
 
   return {
@@ -242,30 +263,41 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     recordEvaluation(e) {
       if (e.ok) {
-        impressions.inc({
-          feature_flag_key: e.flagKey,
-          feature_flag_result_variant: e.variant ?? '',
-          feature_flag_provider_name: PROVIDER_NAME,
-          feature_flag_reason: e.reason,
-        });
+        const variant = e.variant ?? '';
+        child(impressionChildren, `${e.flagKey}\u0000${variant}\u0000${e.reason}`, () =>
+          impressions.labels({
+            feature_flag_key: e.flagKey,
+            feature_flag_result_variant: variant,
+            feature_flag_provider_name: PROVIDER_NAME,
+            feature_flag_reason: e.reason,
+          }),
+        ).inc();
         // flagd records the key only for successful evaluations (unknown keys would be unbounded).
-        reasons.inc({ feature_flag_provider_name: PROVIDER_NAME, feature_flag_reason: e.reason, feature_flag_key: e.flagKey });
+        child(reasonChildren, `${e.flagKey}\u0000${e.reason}`, () =>
+          reasons.labels({ feature_flag_provider_name: PROVIDER_NAME, feature_flag_reason: e.reason, feature_flag_key: e.flagKey }),
+        ).inc();
       } else {
-        reasons.inc({ feature_flag_provider_name: PROVIDER_NAME, feature_flag_reason: e.reason, ExceptionTypeKeyName: e.errorCode ?? 'GENERAL' });
+        const code = e.errorCode ?? 'GENERAL';
+        child(errorChildren, `${e.reason}\u0000${code}`, () =>
+          reasons.labels({ feature_flag_provider_name: PROVIDER_NAME, feature_flag_reason: e.reason, ExceptionTypeKeyName: code }),
+        ).inc();
       }
-      if (e.durationSeconds !== undefined) evaluationDuration.observe({ service: e.service, method: e.method }, e.durationSeconds);
+      if (e.durationSeconds !== undefined) {
+        child(durationChildren, `${e.service}\u0000${e.method}`, () => evaluationDuration.labels({ service: e.service, method: e.method })).observe(e.durationSeconds);
+      }
     },
 
     startRequest(r) {
       const labels = httpLabels(r);
-      activeRequests.inc(labels);
-      const start = process.hrtime.bigint();
+      const active = child(activeChildren, `${labels.service_name}\u0000${labels.http_route}\u0000${labels.http_request_method}\u0000${labels.url_scheme}`, () => activeRequests.labels(labels));
+      active.inc();
+      const start = performance.now();
       let done = false;
       return (status, responseBytes) => {
         if (done) return;
         done = true;
-        activeRequests.dec(labels);
-        recordRequest({ ...r, status, responseBytes, durationSeconds: Number(process.hrtime.bigint() - start) / 1e9 });
+        active.dec();
+        recordRequest({ ...r, status, responseBytes, durationSeconds: (performance.now() - start) / 1000 });
       };
     },
     recordRequest,
