@@ -170,9 +170,13 @@ export class FlagStore {
         if (sel.kind === 'flagSet' && (def['metadata'] as Record<string, unknown>)['flagSetId'] !== sel.flagSetId) continue;
         assignOwn(flags, { [key]: def });
       }
-      if (sel.kind !== 'flagSet' || s.setMetadata['flagSetId'] === sel.flagSetId) assignOwn(metadata, s.setMetadata);
     }
+    // Each flag already carries its own set's metadata. Set-level metadata is only what the
+    // selected flags share: one source's (or one flag set's); across sources there is none, else
+    // one source's flagSetId would spread onto every other source's flags.
+    const covered = this.sources.filter((s) => sel.kind !== 'source' || matchesSource(s.uri, sel.source));
     if (sel.kind === 'flagSet') metadata['flagSetId'] = sel.flagSetId;
+    else if (covered.length === 1) assignOwn(metadata, covered[0].setMetadata);
     return { flags, metadata };
   }
 
