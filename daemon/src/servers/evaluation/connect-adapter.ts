@@ -26,9 +26,9 @@ function eventStream(hub: EventHub, version: ApiVersion, ctx: HandlerContext): A
       const queue: unknown[] = [];
       let wake: (() => void) | undefined;
       let finished = false;
-      const unsubscribe = hub.subscribe(ctx.requestHeader.get('flagd-selector') ?? undefined, (type, data) => {
-        queue.push(eventResponse(version, type, data));
-        if (type === 'provider_shutdown') finished = true;
+      const unsubscribe = hub.subscribe(ctx.requestHeader.get('flagd-selector') ?? undefined, (event) => {
+        queue.push(event.encoded(`message-${version}`, (e) => eventResponse(version, e.type, e.data)));
+        if (event.type === 'provider_shutdown') finished = true;
         wake?.();
       });
       const stop = () => {

@@ -9,7 +9,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import { grpcServiceDefinition } from '../grpc/definitions.js';
 import { EvaluationError, type EvaluationService } from './evaluation-service.js';
 import type { EventHub } from './event-hub.js';
-import { METHOD_KINDS, eventResponse, resolveAllResponse, resolveResponse, type ApiVersion } from './messages.js';
+import { METHOD_KINDS, encodeEvent, resolveAllResponse, resolveResponse, type ApiVersion } from './messages.js';
 
 function headerOf(md: grpc.Metadata): (name: string) => string | undefined {
   return (name) => {
@@ -57,10 +57,11 @@ export function addEvaluationServices(server: grpc.Server, svc: EvaluationServic
       call.on('cancelled', end);
       call.on('close', end);
       call.on('error', end);
-      unsubscribe = hub.subscribe(headerOf(call.metadata)('flagd-selector'), (type, data) => {
+      const format = `grpc-${version}`;
+      unsubscribe = hub.subscribe(headerOf(call.metadata)('flagd-selector'), (event) => {
         if (call.cancelled || call.destroyed) return;
-        call.write(eventResponse(version as ApiVersion, type, data));
-        if (type === 'provider_shutdown') call.end();
+        call.write(event.encoded(format, (e) => encodeEvent(version as ApiVersion, e.type, e.data)));
+        if (event.type === 'provider_shutdown') call.end();
       });
     };
     server.addService(grpcServiceDefinition(desc), impl);

@@ -2,7 +2,7 @@
  * Turning protocol-neutral answers into flagd.evaluation v1/v2 messages. v1 has no field presence
  * (a missing value is the zero value); v2 leaves `value` and `variant` unset instead.
  */
-import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { create, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
 import type { AnyFlagResult, ResolveKind, Resolved } from './evaluation-service.js';
 
@@ -58,4 +58,10 @@ export function resolveAllResponse(version: ApiVersion, all: { flags: Record<str
 export function eventResponse(version: ApiVersion, type: string, data?: object): MessageShape<DescMessage> {
   const schema = version === 'v1' ? evaluationV1.EventStreamResponseSchema : evaluationV2.EventStreamResponseSchema;
   return create(schema as DescMessage, (data === undefined ? { type } : { type, data }) as never);
+}
+
+/** An EventStream message as bytes, for writing the same event to many gRPC streams. */
+export function encodeEvent(version: ApiVersion, type: string, data?: object): Uint8Array {
+  const schema = version === 'v1' ? evaluationV1.EventStreamResponseSchema : evaluationV2.EventStreamResponseSchema;
+  return toBinary(schema as DescMessage, eventResponse(version, type, data));
 }

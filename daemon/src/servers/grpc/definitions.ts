@@ -16,7 +16,8 @@ export function grpcServiceDefinition(service: DescService): ServiceDefinition {
       responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
       requestSerialize: (v: object) => Buffer.from(toBinary(input, asMessage(input, v))),
       requestDeserialize: (b: Buffer) => fromBinary(input, b),
-      responseSerialize: (v: object) => Buffer.from(toBinary(output, asMessage(output, v))),
+      // Fan-out servers encode a message once and hand the same bytes to every stream.
+      responseSerialize: (v: object) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(toBinary(output, asMessage(output, v)))),
       responseDeserialize: (b: Buffer) => fromBinary(output, b),
       originalName: m.name,
     };

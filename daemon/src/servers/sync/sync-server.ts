@@ -3,7 +3,7 @@
  * subscribe and after every change to it (SyncFlags), once (FetchAllFlags), plus the deprecated
  * GetMetadata. In-process providers and downstream daemons consume this.
  */
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '@vexil/core';
 import { syncV1 } from '@vexil/proto';
@@ -11,6 +11,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { createServer as createTlsServer } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
+import { Fanout } from '../fanout.js';
 import { grpcServiceDefinition, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
 
 /** What the sync server reports about its streams (telemetry/metrics.ts implements it). */
@@ -53,6 +54,33 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
   const server = new grpc.Server(STREAM_FRIENDLY_SERVER_OPTIONS);
   const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
 
+  // One store subscription per selector; each change is encoded once and fanned out as bytes.
+  interface Group {
+    fanout: Fanout<Uint8Array>;
+    unsubscribe: () => void;
+    encoded?: { version: number; bytes: Uint8Array };
+  }
+  const groups = new Map<string, Group>();
+  const encode = (selector: string | undefined, g: Group): Uint8Array => {
+    const version = store.currentVersion;
+    if (g.encoded?.version !== version) {
+      const msg = create(syncV1.SyncFlagsResponseSchema, { flagConfiguration: store.flagSetJson(selector), syncContext });
+      g.encoded = { version, bytes: toBinary(syncV1.SyncFlagsResponseSchema, msg) };
+    }
+    return g.encoded.bytes;
+  };
+  const groupFor = (selector: string | undefined): Group => {
+    const key = selector ?? '';
+    let g = groups.get(key);
+    if (g === undefined) {
+      const created: Group = { fanout: new Fanout<Uint8Array>(), unsubscribe: () => {} };
+      created.unsubscribe = store.subscribe(() => created.fanout.publish(encode(selector, created)), selector);
+      groups.set(key, created);
+      g = created;
+    }
+    return g;
+  };
+
   server.addService(grpcServiceDefinition(syncV1.FlagSyncService), {
     SyncFlags: (call: grpc.ServerWritableStream<syncV1.SyncFlagsRequest, unknown>) => {
       const selector = selectorOf(call.metadata, call.request.selector);
@@ -60,16 +88,19 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       const opened = performance.now();
       streams.add(call);
       options.metrics?.syncStreamOpened(attrs);
+      const group = groupFor(selector);
       let closed = false;
-      const send = () => {
-        if (closed || call.cancelled || call.destroyed) return;
-        call.write(create(syncV1.SyncFlagsResponseSchema, { flagConfiguration: store.flagSetJson(selector), syncContext }));
-      };
-      const unsubscribe = store.subscribe(send, selector);
+      const remove = group.fanout.add((bytes) => {
+        if (!closed && !call.cancelled && !call.destroyed) call.write(bytes);
+      });
       const end = (reason: 'normal_close' | 'client_disconnect' | 'error') => {
         if (closed) return;
         closed = true;
-        unsubscribe();
+        remove();
+        if (group.fanout.size === 0) {
+          group.unsubscribe();
+          groups.delete(selector ?? '');
+        }
         streams.delete(call);
         options.metrics?.syncStreamClosed(attrs, { durationSeconds: (performance.now() - opened) / 1000, reason });
       };
@@ -78,7 +109,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       call.on('finish', () => end('normal_close'));
       call.on('close', () => end('client_disconnect'));
       logger.debug({ selector }, 'sync stream opened');
-      send();
+      call.write(encode(selector, group));
     },
     FetchAllFlags: (call: grpc.ServerUnaryCall<syncV1.FetchAllFlagsRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const selector = selectorOf(call.metadata, call.request.selector);
