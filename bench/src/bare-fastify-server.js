@@ -28,6 +28,7 @@ const EXTRAS = new Set((process.env.BARE_OFREP ?? '').split(',').filter(Boolean)
 const fastify = daemonRequire('fastify');
 const app = fastify({ logger: false });
 if (EXTRAS.has('cors')) {
+  // The daemon no longer uses @fastify/cors (its CORS is done in the handlers); this experiment needs it installed.
   await app.register(daemonRequire('@fastify/cors'), { origin: '*', methods: ['HEAD', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'], exposedHeaders: ['ETag'] });
 }
 if (EXTRAS.has('buffer')) {

@@ -131,26 +131,18 @@ type SyncLabel = 'selector' | 'provider_id';
 
 /**
  * Hot-path recording without prom-client on the hot path: prom-client validates and hashes a
- * label set on every call (several microseconds: a third of an OFREP request). Counts and
- * observations are kept here under a key naming the metric and its label values, and handed to prom-client when
- * metrics are scraped (each deferred metric's `collect`), or when a histogram's backlog grows.
+ * label set on every call (several microseconds: a third of an OFREP request). Counts are kept
+ * here under a key naming the metric and its label values, and handed to prom-client when
+ * metrics are scraped (each deferred metric's `collect`).
  */
 class Deferred {
   private readonly counts = new Map<string, { labels: Record<string, string>; metric: Counter<string>; n: number }>();
-  private readonly samples = new Map<string, { labels: Record<string, string>; metric: Histogram<string>; values: number[] }>();
   private readonly levels = new Map<string, { labels: Record<string, string>; metric: Gauge<string>; value: number; dirty: boolean }>();
 
   count(metric: Counter<string>, key: string, labels: () => Record<string, string>): void {
     let e = this.counts.get(key);
     if (e === undefined) this.counts.set(key, (e = { labels: labels(), metric, n: 0 }));
     e.n++;
-  }
-
-  observe(metric: Histogram<string>, key: string, labels: () => Record<string, string>, value: number): void {
-    let e = this.samples.get(key);
-    if (e === undefined) this.samples.set(key, (e = { labels: labels(), metric, values: [] }));
-    e.values.push(value);
-    if (e.values.length >= 4096) this.flushSamples(e);
   }
 
   add(metric: Gauge<string>, key: string, labels: () => Record<string, string>, delta: number): void {
@@ -165,16 +157,67 @@ class Deferred {
       if (e.n > 0) e.metric.inc(e.labels, e.n);
       e.n = 0;
     }
-    for (const e of this.samples.values()) this.flushSamples(e);
     for (const e of this.levels.values()) {
       if (e.dirty) e.metric.set(e.labels, e.value);
       e.dirty = false;
     }
   }
+}
 
-  private flushSamples(e: { labels: Record<string, string>; metric: Histogram<string>; values: number[] }): void {
-    for (const v of e.values) e.metric.observe(e.labels, v);
-    e.values.length = 0;
+/**
+ * A histogram that buckets each observation itself (a binary search and three additions) and
+ * renders prom-client's series format when scraped; prom-client's own Histogram costs a label
+ * hash per observation, too much for a per-request metric.
+ */
+class FastHistogram {
+  readonly aggregator = 'sum';
+  readonly type = 'histogram';
+  private readonly series = new Map<string, { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: readonly number[],
+  ) {}
+
+  observe(key: string, labels: () => Record<string, string>, value: number): void {
+    let e = this.series.get(key);
+    if (e === undefined) this.series.set(key, (e = { labels: labels(), counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
+    // Counts per bucket, made cumulative when rendered.
+    let lo = 0;
+    let hi = this.buckets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (value <= this.buckets[mid]) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo < this.buckets.length) e.counts[lo]++;
+    e.sum += value;
+    e.count++;
+  }
+
+  async get() {
+    const values: { value: number; labels: Record<string, string | number>; metricName: string }[] = [];
+    for (const e of this.series.values()) {
+      let acc = 0;
+      for (let i = 0; i < this.buckets.length; i++) {
+        acc += e.counts[i];
+        values.push({ value: acc, labels: { ...e.labels, le: this.buckets[i] }, metricName: `${this.name}_bucket` });
+      }
+      values.push({ value: e.count, labels: { ...e.labels, le: '+Inf' }, metricName: `${this.name}_bucket` });
+      values.push({ value: e.sum, labels: e.labels, metricName: `${this.name}_sum` });
+      values.push({ value: e.count, labels: e.labels, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+
+  register(registry: Registry): this {
+    registry.registerMetric(this as never);
+    return this;
   }
 }
 
@@ -200,22 +243,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
     collect,
   });
-  const requestDuration = new Histogram<HttpLabel>({
-    name: 'http_server_request_duration_seconds',
-    help: 'Measures the duration of inbound HTTP requests.',
-    labelNames: ['service_name', 'http_route', 'http_request_method', 'http_response_status_code', 'url_scheme'],
-    buckets: REQUEST_DURATION_BUCKETS,
-    registers,
-    collect,
-  });
-  const responseSize = new Histogram<HttpLabel>({
-    name: 'http_server_response_body_size_bytes',
-    help: 'Measures the size of HTTP response messages.',
-    labelNames: ['service_name', 'http_route', 'http_request_method', 'http_response_status_code', 'url_scheme'],
-    buckets: RESPONSE_SIZE_BUCKETS,
-    registers,
-    collect,
-  });
+  const requestDuration = new FastHistogram('http_server_request_duration_seconds', 'Measures the duration of inbound HTTP requests.', REQUEST_DURATION_BUCKETS).register(registry);
+  const responseSize = new FastHistogram('http_server_response_body_size_bytes', 'Measures the size of HTTP response messages.', RESPONSE_SIZE_BUCKETS).register(registry);
   const activeRequests = new Gauge<Exclude<HttpLabel, 'http_response_status_code'>>({
     name: 'http_server_active_requests',
     help: 'Measures the number of concurrent HTTP requests that are currently in-flight.',
@@ -237,14 +266,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
 
-  const evaluationDuration = new Histogram<'service' | 'method'>({
-    name: 'vexil_evaluation_duration_seconds',
-    help: 'Time spent evaluating flags, per evaluation.',
-    labelNames: ['service', 'method'],
-    buckets: EVALUATION_BUCKETS,
-    registers,
-    collect,
-  });
+  const evaluationDuration = new FastHistogram('vexil_evaluation_duration_seconds', 'Time spent evaluating flags, per evaluation.', EVALUATION_BUCKETS).register(registry);
   const eventStreams = new Gauge<'service'>({
     name: 'vexil_event_streams_active',
     help: 'Open evaluation event streams.',
@@ -293,8 +315,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     const scheme = r.scheme ?? 'http';
     const key = `${service}\u0000${r.route}\u0000${r.method}\u0000${status}\u0000${scheme}`;
     const labels = () => ({ ...httpLabels(r), http_response_status_code: status });
-    deferred.observe(requestDuration as Histogram<string>, `duration\u0000${key}`, labels, r.durationSeconds);
-    if (r.responseBytes !== undefined) deferred.observe(responseSize as Histogram<string>, `size\u0000${key}`, labels, r.responseBytes);
+    requestDuration.observe(key, labels, r.durationSeconds);
+    if (r.responseBytes !== undefined) responseSize.observe(key, labels, r.responseBytes);
   };
 
   return {
@@ -326,7 +348,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         }));
       }
       if (e.durationSeconds !== undefined) {
-        deferred.observe(evaluationDuration as Histogram<string>, `${e.service}\u0000${e.method}`, () => ({ service: e.service, method: e.method }), e.durationSeconds);
+        evaluationDuration.observe(`${e.service}\u0000${e.method}`, () => ({ service: e.service, method: e.method }), e.durationSeconds);
       }
     },
 

@@ -14,7 +14,6 @@
  * request's, overridden by `-X` values, overridden by `-H` mapped headers (servers/context.ts).
  * CORS as flagd's rs/cors setup: no `-C` origins (or `*`) allows any origin.
  */
-import fastifyCors from '@fastify/cors';
 import { fastify, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { EvaluationContext } from '@vexil/core';
 import type { FlagStore } from '../../store/flag-store.js';
@@ -91,11 +90,32 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
   const { store, metrics, logger } = opts;
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
 
-  await app.register(fastifyCors, {
-    origin: corsOrigin(opts.corsOrigins),
-    methods: ['HEAD', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  // CORS as flagd's setup (rs/cors): done in the handlers rather than a per-request hook, which
+  // costs more than an evaluation on this hot path.
+  const origins = corsOrigin(opts.corsOrigins);
+  const allowedOrigin = (origin: string | undefined): string | undefined => {
+    if (origin === undefined) return undefined;
+    if (origins === '*') return '*';
+    return origins.some((re) => re.test(origin)) ? origin : undefined;
+  };
+  const cors = (req: FastifyRequest, reply: FastifyReply) => {
+    const origin = allowedOrigin(req.headers.origin);
+    if (origin === undefined) return;
+    reply.header('access-control-allow-origin', origin);
     // ETag is not CORS-safelisted: without this a browser cannot read it to send If-None-Match.
-    exposedHeaders: ['ETag'],
+    reply.header('access-control-expose-headers', 'ETag');
+    if (origin !== '*') reply.header('vary', 'Origin');
+  };
+  app.options('*', (req, reply) => {
+    const origin = allowedOrigin(req.headers.origin);
+    if (origin !== undefined) {
+      reply.header('access-control-allow-origin', origin);
+      if (origin !== '*') reply.header('vary', 'Origin');
+      reply.header('access-control-allow-methods', 'HEAD, GET, POST, PUT, PATCH, DELETE');
+      const asked = req.headers['access-control-request-headers'];
+      if (asked) reply.header('access-control-allow-headers', asked);
+    }
+    reply.code(204).send();
   });
 
   // Every body is bytes; the handlers parse JSON themselves to answer in OFREP's terms.
@@ -104,30 +124,22 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
 
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status === 413) return reply.code(413).type(JSON_TYPE).send({ errorDetails: 'request body too large' });
-    if (status < 500) return reply.code(status).type(JSON_TYPE).send({ errorDetails: err.message });
+    const done = metrics.startRequest({ route: routeOf(req), method: req.method });
+    if (status === 413) return sendJson(req, reply, done, 413, JSON.stringify({ errorDetails: 'request body too large' }));
+    if (status < 500) return sendJson(req, reply, done, status, JSON.stringify({ errorDetails: err.message }));
     logger.error({ err, url: req.url }, 'ofrep request failed');
-    return reply.code(status).type(JSON_TYPE).send({ errorDetails: 'internal error' });
+    return sendJson(req, reply, done, status, JSON.stringify({ errorDetails: 'internal error' }));
   });
 
-  // HTTP metrics for the two evaluate routes, labelled as flagd labels them. Callback-style hooks
-  // (cheaper than async ones on this hot path); handlers note the size of what they send.
-  const inFlight = new WeakMap<FastifyRequest, (status: number, bytes?: number) => void>();
-  const measured = (route: string) => ({
-    onRequest: (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-      inFlight.set(req, metrics.startRequest({ route, method: req.method }));
-      done();
-    },
-    onResponse: (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      inFlight.get(req)?.(reply.statusCode, sentBytes.get(reply) ?? 0);
-      done();
-    },
-  });
-  const sentBytes = new WeakMap<FastifyReply, number>();
-  const sendJson = (reply: FastifyReply, status: number, text: string) => {
-    sentBytes.set(reply, Buffer.byteLength(text));
-    return reply.code(status).type(JSON_TYPE).send(text);
+  // HTTP metrics for the evaluate routes, labelled as flagd labels them, recorded by the handlers
+  // themselves: route hooks cost more than the evaluation on this hot path.
+  const sendJson = (req: FastifyRequest, reply: FastifyReply, done: (status: number, bytes?: number) => void, status: number, text: string) => {
+    cors(req, reply);
+    reply.code(status).type(JSON_TYPE).send(text);
+    done(status, Buffer.byteLength(text));
+    return reply;
   };
+  const routeOf = (req: FastifyRequest) => (req.routeOptions.url === '/ofrep/v1/evaluate/flags/:key' ? SINGLE_ROUTE : BULK_ROUTE);
 
   const record = (method: string, n: EvaluationNote, durationSeconds: number) =>
     metrics.recordEvaluation({ service: SERVICE, method, durationSeconds, ...n });
@@ -135,22 +147,25 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
   const context = (req: FastifyRequest, request: Record<string, unknown> | undefined): EvaluationContext =>
     mergeContext(request, headerGetter(req), opts);
 
-  app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', measured(SINGLE_ROUTE), async (req, reply) => {
+  // Plain (not async) handlers: no promise per request on the hot path.
+  app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', (req, reply) => {
+    const done = metrics.startRequest({ route: SINGLE_ROUTE, method: 'POST' });
     const key = req.params.key;
     const parsed = parseRequest(req.body);
-    if (!parsed.ok) return reply.code(400).type(JSON_TYPE).send({ key, errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details });
+    if (!parsed.ok) return sendJson(req, reply, done, 400, JSON.stringify({ key, errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details }));
     const header = headerGetter(req);
     const ctx = context(req, parsed.context);
     const start = performance.now();
     const ev = store.evaluator(header(SELECTOR_HEADER));
     const result = evaluateFlag(ev, key, ctx);
     record('evaluate', result.note, (performance.now() - start) / 1000);
-    return sendJson(reply, result.status, JSON.stringify(result.body));
+    return sendJson(req, reply, done, result.status, JSON.stringify(result.body));
   });
 
-  const bulk = async (req: FastifyRequest, reply: FastifyReply) => {
+  const bulk = (req: FastifyRequest, reply: FastifyReply) => {
+    const done = metrics.startRequest({ route: BULK_ROUTE, method: 'POST' });
     const parsed = parseRequest(req.body);
-    if (!parsed.ok) return reply.code(400).type(JSON_TYPE).send({ errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details });
+    if (!parsed.ok) return sendJson(req, reply, done, 400, JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details }));
     const header = headerGetter(req);
     const ctx = context(req, parsed.context);
     const start = performance.now();
@@ -161,15 +176,20 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
     const text = JSON.stringify(body);
     const etag = etagOf(text);
     reply.header('etag', etag);
-    if (ifNoneMatch(req.headers['if-none-match'], etag)) return reply.code(304).send();
-    return sendJson(reply, 200, text);
+    if (ifNoneMatch(req.headers['if-none-match'], etag)) {
+      cors(req, reply);
+      reply.code(304).send();
+      done(304, 0);
+      return reply;
+    }
+    return sendJson(req, reply, done, 200, text);
   };
-  app.post('/ofrep/v1/evaluate/flags', measured(BULK_ROUTE), bulk);
-  app.post('/ofrep/v1/evaluate/flags/', measured(BULK_ROUTE), bulk);
+  app.post('/ofrep/v1/evaluate/flags', bulk);
+  app.post('/ofrep/v1/evaluate/flags/', bulk);
 
   // The evaluate paths exist for POST only (flagd's router answers other methods with 405).
-  const notAllowed = async (_req: FastifyRequest, reply: FastifyReply) =>
-    reply.code(405).header('allow', 'POST').type(JSON_TYPE).send({ errorDetails: 'method not allowed' });
+  const notAllowed = async (req: FastifyRequest, reply: FastifyReply) =>
+    (cors(req, reply), reply).code(405).header('allow', 'POST').type(JSON_TYPE).send({ errorDetails: 'method not allowed' });
   for (const url of ['/ofrep/v1/evaluate/flags/:key', '/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags/']) {
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: notAllowed });
   }
