@@ -137,7 +137,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
     cors(req, reply);
     reply.code(status).type(JSON_TYPE).send(text);
     done(status, Buffer.byteLength(text));
-    return reply;
+    // Nothing to return: a sync handler's return value is sent again by fastify.
   };
   const routeOf = (req: FastifyRequest) => (req.routeOptions.url === '/ofrep/v1/evaluate/flags/:key' ? SINGLE_ROUTE : BULK_ROUTE);
 
@@ -147,7 +147,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
   const context = (req: FastifyRequest, request: Record<string, unknown> | undefined): EvaluationContext =>
     mergeContext(request, headerGetter(req), opts);
 
-  // Plain (not async) handlers: no promise per request on the hot path.
+  // Plain (not async) handlers that send and return nothing: no promise per request on the hot path.
   app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', (req, reply) => {
     const done = metrics.startRequest({ route: SINGLE_ROUTE, method: 'POST' });
     const key = req.params.key;
@@ -180,7 +180,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
       cors(req, reply);
       reply.code(304).send();
       done(304, 0);
-      return reply;
+      return;
     }
     return sendJson(req, reply, done, 200, text);
   };
