@@ -2,7 +2,7 @@
  * The daemon as users run it: the real `vexil` process, real files, real gRPC and HTTP clients.
  */
 import { createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import * as grpc from '@grpc/grpc-js';
 import { evaluationV1, evaluationV2, syncV1 } from '@vexil/proto';
 import { spawnSync } from 'node:child_process';
@@ -122,6 +122,56 @@ describe('vexil start', () => {
     // A request larger than the 4 MiB limit.
     const huge = await unary(c, 'ResolveBoolean', { flagKey: 'banner', context: { blob: 'x'.repeat(5 * 1024 * 1024) } });
     expect(huge.err?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+  });
+
+  it('answers undecodable gRPC requests with INVALID_ARGUMENT, unary and streaming', async () => {
+    write(flags('hello'));
+    d = await startDaemon(['-f', `file:${file}`]);
+    const raw = (path: string, stream: boolean) => ({
+      path,
+      requestStream: false,
+      responseStream: stream,
+      requestSerialize: (b: Buffer) => b,
+      requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (b: Buffer) => b,
+      responseDeserialize: (b: Buffer) => b,
+    });
+    const Raw = grpc.makeGenericClientConstructor(
+      {
+        Resolve: raw('/flagd.evaluation.v2.Service/ResolveBoolean', false),
+        Events: raw('/flagd.evaluation.v2.Service/EventStream', true),
+        Sync: raw('/flagd.sync.v1.FlagSyncService/SyncFlags', true),
+      },
+      'Raw',
+    );
+    const garbage = Buffer.from([0x12, 0xff, 0xff, 0xff]);
+    const ev = new Raw(`127.0.0.1:${d.ports.evaluation}`, grpc.credentials.createInsecure());
+    const sy = new Raw(`127.0.0.1:${d.ports.sync}`, grpc.credentials.createInsecure());
+    clients.push(ev, sy);
+    const unaryCode = await new Promise<number | undefined>((resolve) =>
+      (ev as unknown as { Resolve(b: Buffer, cb: (e: grpc.ServiceError | null) => void): void }).Resolve(garbage, (e) => resolve(e?.code)),
+    );
+    expect(unaryCode).toBe(grpc.status.INVALID_ARGUMENT);
+    for (const [client, method] of [
+      [ev, 'Events'],
+      [sy, 'Sync'],
+    ] as const) {
+      const code = await new Promise<number>((resolve) => {
+        const call = (client as unknown as Record<string, (b: Buffer) => grpc.ClientReadableStream<Buffer>>)[method](garbage);
+        call.on('data', () => {});
+        call.on('error', (e: grpc.ServiceError) => resolve(e.code));
+        call.on('end', () => resolve(-1));
+      });
+      expect(code, method).toBe(grpc.status.INVALID_ARGUMENT);
+    }
+  });
+
+  it('serves gRPC-web over HTTP/1.1', async () => {
+    write(flags('hello'));
+    d = await startDaemon(['-f', `file:${file}`]);
+    const client = createClient(evaluationV2.Service, createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${d.ports.evaluation}`, httpVersion: '1.1' }));
+    expect(await client.resolveString({ flagKey: 'banner' })).toMatchObject({ value: 'hello', reason: 'STATIC', variant: 'a' });
+    await expect(client.resolveString({ flagKey: 'missing' })).rejects.toMatchObject({ code: 5 });
   });
 
   it('serves Connect over HTTP/1.1 (v1 ResolveAll and EventStream, as the flagd web provider calls them) with CORS', async () => {

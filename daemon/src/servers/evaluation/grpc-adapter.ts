@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '@vexil/core';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
 import type { Logger } from '../../telemetry/logger.js';
-import { grpcServiceDefinition } from '../grpc/definitions.js';
+import { grpcServiceDefinition, malformedRequest } from '../grpc/definitions.js';
 import { EvaluationError, type EvaluationService } from './evaluation-service.js';
 import type { EventHub } from './event-hub.js';
 import { METHOD_KINDS, encodeEvent, resolveAllResponse, resolveResponse, type ApiVersion } from './messages.js';
@@ -32,6 +32,8 @@ export function addEvaluationServices(server: grpc.Server, svc: EvaluationServic
     const impl: grpc.UntypedServiceImplementation = {};
     for (const [method, kind] of Object.entries(METHOD_KINDS)) {
       impl[method] = (call: grpc.ServerUnaryCall<{ flagKey: string; context?: JsonObject }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const bad = malformedRequest(call.request);
+        if (bad) return callback(bad);
         try {
           const r = svc.resolve(serviceName, method, kind, call.request.flagKey, call.request.context, headerOf(call.metadata));
           callback(null, resolveResponse(version as ApiVersion, kind, r));
@@ -42,6 +44,8 @@ export function addEvaluationServices(server: grpc.Server, svc: EvaluationServic
       };
     }
     impl['ResolveAll'] = (call: grpc.ServerUnaryCall<{ context?: JsonObject }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const bad = malformedRequest(call.request);
+      if (bad) return callback(bad);
       try {
         callback(null, resolveAllResponse(version as ApiVersion, svc.resolveAll(serviceName, call.request.context, headerOf(call.metadata))));
       } catch (err) {
@@ -50,6 +54,9 @@ export function addEvaluationServices(server: grpc.Server, svc: EvaluationServic
       }
     };
     impl['EventStream'] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      const bad = malformedRequest(call.request);
+      // grpc-js ends a server stream with the status of an emitted error.
+      if (bad) return void call.emit('error', bad);
       let unsubscribe: () => void = () => {};
       const end = () => {
         unsubscribe();

@@ -15,7 +15,7 @@ export function grpcServiceDefinition(service: DescService): ServiceDefinition {
       requestStream: m.methodKind === 'client_streaming' || m.methodKind === 'bidi_streaming',
       responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
       requestSerialize: (v: object) => Buffer.from(toBinary(input, asMessage(input, v))),
-      requestDeserialize: (b: Buffer) => fromBinary(input, b),
+      requestDeserialize: (b: Buffer) => decodeRequest(input, b),
       // Fan-out servers encode a message once and hand the same bytes to every stream.
       responseSerialize: (v: object) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(toBinary(output, asMessage(output, v)))),
       responseDeserialize: (b: Buffer) => fromBinary(output, b),
@@ -23,6 +23,27 @@ export function grpcServiceDefinition(service: DescService): ServiceDefinition {
     };
   }
   return def as ServiceDefinition;
+}
+
+const MALFORMED = Symbol('malformed request');
+
+/**
+ * grpc-js answers a request it cannot decode with INTERNAL; flagd answers INVALID_ARGUMENT. So a
+ * decoding failure becomes a marker the handlers turn into INVALID_ARGUMENT (see malformedRequest).
+ */
+function decodeRequest(schema: DescMessage, b: Buffer): unknown {
+  try {
+    return fromBinary(schema, b);
+  } catch (err) {
+    return { [MALFORMED]: `malformed ${schema.typeName}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** The INVALID_ARGUMENT error for a request that could not be decoded, or undefined for a good one. */
+export function malformedRequest(request: unknown): (Error & { code: number; details: string }) | undefined {
+  const reason = (request as { [MALFORMED]?: string } | null)?.[MALFORMED];
+  if (reason === undefined) return undefined;
+  return Object.assign(new Error(reason), { code: 3 /* INVALID_ARGUMENT */, details: reason });
 }
 
 /** Callers may pass plain objects (`{ flagKey: 'x' }`); protobuf-es serialises created messages. */

@@ -12,7 +12,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { Fanout } from '../fanout.js';
-import { grpcServiceDefinition, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
+import { grpcServiceDefinition, malformedRequest, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
 
 /** What the sync server reports about its streams (telemetry/metrics.ts implements it). */
 export interface SyncRecorder {
@@ -83,6 +83,9 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
 
   server.addService(grpcServiceDefinition(syncV1.FlagSyncService), {
     SyncFlags: (call: grpc.ServerWritableStream<syncV1.SyncFlagsRequest, unknown>) => {
+      const bad = malformedRequest(call.request);
+      // grpc-js ends a server stream with the status of an emitted error.
+      if (bad) return void call.emit('error', bad);
       const selector = selectorOf(call.metadata, call.request.selector);
       const attrs = { selector: selector ?? '', providerId: call.request.providerId };
       const opened = performance.now();
@@ -112,6 +115,8 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       call.write(encode(selector, group));
     },
     FetchAllFlags: (call: grpc.ServerUnaryCall<syncV1.FetchAllFlagsRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const bad = malformedRequest(call.request);
+      if (bad) return callback(bad);
       const selector = selectorOf(call.metadata, call.request.selector);
       callback(null, create(syncV1.FetchAllFlagsResponseSchema, { flagConfiguration: store.flagSetJson(selector) }));
     },
