@@ -22,7 +22,7 @@ import type { Metrics } from '../../telemetry/metrics.js';
 import { mergeContext, type ContextOptions } from '../context.js';
 import { listenable, type RunningServer } from '../management/listen.js';
 import { etagOf, ifNoneMatch } from './etag.js';
-import { evaluateFlag, evaluateFlags, type EvaluationNote } from './responses.js';
+import { evaluateFlag, evaluateFlags, type EvaluationNote, type SingleResult } from './responses.js';
 
 /** flagd's default is 1 MiB as well (Go's http.MaxBytesReader in front of the evaluate routes). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -141,6 +141,16 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
   };
   const routeOf = (req: FastifyRequest) => (req.routeOptions.url === '/ofrep/v1/evaluate/flags/:key' ? SINGLE_ROUTE : BULK_ROUTE);
 
+  // The engine hands out the same frozen details for the same outcome (a static flag, one
+  // variant of a targeted flag), so their JSON text is kept instead of re-serialised per request.
+  const texts = new WeakMap<object, string>();
+  const bodyText = (result: SingleResult): string => {
+    if (result.shared === undefined) return JSON.stringify(result.body);
+    let text = texts.get(result.shared);
+    if (text === undefined) texts.set(result.shared, (text = JSON.stringify(result.body)));
+    return text;
+  };
+
   const record = (method: string, n: EvaluationNote, durationSeconds: number) =>
     metrics.recordEvaluation({ service: SERVICE, method, durationSeconds, ...n });
 
@@ -159,7 +169,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
     const ev = store.evaluator(header(SELECTOR_HEADER));
     const result = evaluateFlag(ev, key, ctx);
     record('evaluate', result.note, (performance.now() - start) / 1000);
-    return sendJson(req, reply, done, result.status, JSON.stringify(result.body));
+    return sendJson(req, reply, done, result.status, bodyText(result));
   });
 
   const bulk = (req: FastifyRequest, reply: FastifyReply) => {

@@ -49,6 +49,11 @@ export interface SingleResult {
   status: 200 | 400 | 404;
   body: EvaluationSuccess | EvaluationFailure;
   note: EvaluationNote;
+  /**
+   * For a success with a variant: the engine's shared, frozen details it came from. Equal
+   * details give an equal body, so a server may keep the body's JSON text per details object.
+   */
+  shared?: object;
 }
 
 /** A default no flag can produce: tells "the flag has no value for this" from every real value. */
@@ -131,7 +136,7 @@ export function evaluateFlag(ev: Evaluator, key: string, ctx: EvaluationContext)
   if (d.value === CODE_DEFAULT || d.variant === undefined) {
     return { status: 200, body: { key, reason: d.reason, metadata: d.flagMetadata }, note };
   }
-  return { status: 200, body: { value: d.value, key, reason: d.reason, variant: d.variant, metadata: d.flagMetadata }, note };
+  return { status: 200, body: { value: d.value, key, reason: d.reason, variant: d.variant, metadata: d.flagMetadata }, note, shared: d };
 }
 
 /** Every enabled flag, for `POST /ofrep/v1/evaluate/flags`. Disabled flags are left out, as flagd does. */
