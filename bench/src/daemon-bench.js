@@ -152,7 +152,7 @@ console.log(
     `${ROUNDS} rounds of ${LOAD_SEC} s, commit ${env.commit}`,
 );
 
-notes.push('the daemon debounces file events by 20 ms (sources/file); the bare gRPC ceiling re-reads at once');
+notes.push('the daemon debounces file events by 5 ms (sources/file); the bare gRPC ceiling re-reads at once');
 notes.push('stream latencies include the load processes\' own grpc-js work on the same 2 cores; the ceiling pays the same');
 if (process.env.BARE_FANOUT) notes.push(`EXPERIMENT: BARE_FANOUT=${process.env.BARE_FANOUT} changes the stream ceiling`);
 for (const n of notes) console.log(`note: ${n}`);

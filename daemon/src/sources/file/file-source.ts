@@ -12,7 +12,8 @@
  * - a re-stat every `pollIntervalMs` (default 1 s) comparing dev+ino+size+mtime+ctime, re-reading
  *   when they differ: the fallback where watching is unavailable or events are lost. Watchers that
  *   could not be set up (directory missing) are retried on every tick.
- * Watch events within `debounceMs` (default 20 ms) are coalesced into one read. When the file changed
+ * Watch events within `debounceMs` (default 5 ms: a rename or a write burst lands well within it,
+ * and it is most of the change-to-serve latency) are coalesced into one read. When the file changed
  * while it was being read (the two stats differ), the read is retried after the debounce instead of
  * reporting a half-written file, and content that does not convert is read once more after the
  * debounce before a parse_error is reported (an in-place writer truncates, then writes). Data is handed over only when the JSON text changed.
@@ -106,7 +107,7 @@ export class FileSource implements Source {
     this.path = filePathOf(config.uri);
     this.hint = hintFromPath(this.path);
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
-    this.debounceMs = options.debounceMs ?? 20;
+    this.debounceMs = options.debounceMs ?? 5;
     this.watching = options.watch ?? true;
     this.logger = options.logger?.child({ source: config.uri });
   }
