@@ -19,12 +19,15 @@
  *   as launchpad does, so clients see a dropped connection rather than a graceful close) and starts
  *   it again after `s` seconds on the same ports.
  *
- * The daemon is started with port 0 everywhere the first time and logs JSON; the harness reads the
- * bound ports from the `vexil listening` line and reuses them for every later start, then waits for
- * `/readyz` to answer 200. Child processes still alive when the test process exits are killed.
+ * The daemon's ports are chosen once, below Linux's ephemeral range (32768 and up): while a daemon
+ * is down for `loseConnectionFor`, a server elsewhere in the test run that binds port 0 cannot be
+ * given one of its ports, so its providers never reconnect to a stranger. Every start reuses the
+ * ports and waits for `/readyz` to answer 200. Child processes still alive when the test process
+ * exits are killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,7 +144,8 @@ export class DaemonHarness {
   async start(): Promise<void> {
     if (this.disposed) throw new Error(`daemon ${this.name} is disposed`);
     if (this.child) return;
-    const ports = this.fixedPorts ?? { evaluation: 0, management: 0, sync: 0, ofrep: 0 };
+    this.fixedPorts ??= await reservePorts();
+    const ports = this.fixedPorts;
     const args = [VEXIL_BIN, 'start', '--host', '127.0.0.1'];
     for (const source of this.config.sources) args.push('-f', `file:${join(this.dir, source)}`);
     args.push('-p', String(ports.evaluation), '-m', String(ports.management), '-g', String(ports.sync));
@@ -342,4 +346,25 @@ export class DaemonPool {
     await Promise.allSettled(this.all().map((d) => d.dispose()));
     this.daemons.clear();
   }
+}
+
+/** True when 127.0.0.1:port can be bound right now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const probe = createServer();
+    probe.once('error', () => resolveFree(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolveFree(true)));
+  });
+}
+
+/** Four free ports from 20000-31999 (below the ephemeral range), starting at a random place. */
+async function reservePorts(): Promise<DaemonPorts> {
+  const found: number[] = [];
+  let port = 20_000 + Math.floor(Math.random() * 11_000);
+  for (let tries = 0; found.length < 4 && tries < 2_000; tries++, port = port >= 31_999 ? 20_000 : port + 1) {
+    if (await isFree(port)) found.push(port);
+  }
+  if (found.length < 4) throw new Error('no four free ports between 20000 and 31999');
+  const [evaluation, management, sync, ofrep] = found;
+  return { evaluation, management, sync, ofrep };
 }
