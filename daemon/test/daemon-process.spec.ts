@@ -246,16 +246,6 @@ describe('vexil start', () => {
     await ended;
     expect(d.logs.some((l) => l['msg'] === 'stopped')).toBe(true);
   });
-});
-
-describe('TLS and unix sockets', () => {
-  let d: DaemonProcess | undefined;
-  const clients: grpc.Client[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await d?.stop();
-    d = undefined;
-  });
 
   it('serves gRPC over TLS (-c/-k) on the evaluation and sync ports, with HTTP/1.1 Connect chosen by ALPN', async () => {
     write(flags('hello'));

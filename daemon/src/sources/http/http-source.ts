@@ -16,7 +16,7 @@
 import type { Logger } from 'pino';
 import type { Source, SourceConfig, SourceListener } from '../source.js';
 import { errorMessage, hintFromContentType, hintFromPath, toJsonText } from '../shared/content.js';
-import { Poller, intervalMsOf, type PollOutcome } from '../shared/poller.js';
+import { Poller, intervalMsOf, requestSignal, type PollOutcome } from '../shared/poller.js';
 
 export interface HttpSourceOptions {
   readonly logger?: Logger;
@@ -89,20 +89,13 @@ export class HttpSource implements Source {
   }
 
   private async attempt(stopSignal: AbortSignal): Promise<PollOutcome> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`request timed out after ${this.timeoutMs} ms`));
-    }, this.timeoutMs);
-    const onStop = () => controller.abort(new Error('source stopped'));
-    stopSignal.addEventListener('abort', onStop, { once: true });
+    const request = requestSignal(stopSignal, this.timeoutMs);
     const started = performance.now();
     try {
       const response = await this.fetchImpl(this.url, {
         method: 'GET',
         headers: this.headers(),
-        signal: controller.signal,
+        signal: request.signal,
         redirect: 'follow',
       });
       if (response.status === 304) {
@@ -138,15 +131,14 @@ export class HttpSource implements Source {
       return 'ok';
     } catch (error) {
       if (stopSignal.aborted) return 'ok';
-      if (timedOut) {
+      if (request.timedOut) {
         this.fail('timeout', `GET ${this.uri}: no complete response within ${this.timeoutMs} ms`, error);
       } else {
         this.fail('network', `GET ${this.uri}: ${describeFetchError(error)}`, error);
       }
       return 'failed';
     } finally {
-      clearTimeout(timer);
-      stopSignal.removeEventListener('abort', onStop);
+      request.dispose();
     }
   }
 

@@ -20,7 +20,7 @@ import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client
 import type { Logger } from 'pino';
 import type { Source, SourceConfig, SourceListener } from '../source.js';
 import { errorMessage, hintFromContentType, hintFromPath, toJsonText } from '../shared/content.js';
-import { Poller, intervalMsOf, type PollOutcome } from '../shared/poller.js';
+import { Poller, intervalMsOf, requestSignal, type PollOutcome } from '../shared/poller.js';
 
 export interface S3SourceOptions {
   readonly logger?: Logger;
@@ -128,19 +128,12 @@ export class S3Source implements Source {
   }
 
   private async attempt(stopSignal: AbortSignal): Promise<PollOutcome> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`request timed out after ${this.timeoutMs} ms`));
-    }, this.timeoutMs);
-    const onStop = () => controller.abort(new Error('source stopped'));
-    stopSignal.addEventListener('abort', onStop, { once: true });
+    const request = requestSignal(stopSignal, this.timeoutMs);
     const what = `GetObject ${this.uri}`;
     try {
       const response = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.key, ...(this.etag !== undefined ? { IfNoneMatch: this.etag } : {}) }),
-        { abortSignal: controller.signal },
+        { abortSignal: request.signal },
       );
       const body = response.Body ? await response.Body.transformToString('utf-8') : '';
       if (stopSignal.aborted) return 'ok';
@@ -160,7 +153,7 @@ export class S3Source implements Source {
       return 'ok';
     } catch (error) {
       if (stopSignal.aborted) return 'ok';
-      if (timedOut) {
+      if (request.timedOut) {
         this.fail('timeout', `${what}: no complete response within ${this.timeoutMs} ms`, error);
         return 'failed';
       }
@@ -175,8 +168,7 @@ export class S3Source implements Source {
       this.fail(reason, `${what}: ${errorMessage(error)}${detail ? ` (${detail})` : ''}`, error);
       return 'failed';
     } finally {
-      clearTimeout(timer);
-      stopSignal.removeEventListener('abort', onStop);
+      request.dispose();
     }
   }
 

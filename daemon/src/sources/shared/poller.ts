@@ -120,3 +120,33 @@ export class Poller {
     this.timer = setTimeout(() => void this.run(), delay);
   }
 }
+
+/** The signal for one request: aborted by its timeout or when the source stops. */
+export interface RequestSignal {
+  readonly signal: AbortSignal;
+  /** Whether the abort (if any) came from the timeout. */
+  readonly timedOut: boolean;
+  /** Clears the timer and the stop listener; call once the request has settled. */
+  dispose(): void;
+}
+
+export function requestSignal(stopSignal: AbortSignal, timeoutMs: number): RequestSignal {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`request timed out after ${timeoutMs} ms`));
+  }, timeoutMs);
+  const onStop = () => controller.abort(new Error('source stopped'));
+  stopSignal.addEventListener('abort', onStop, { once: true });
+  return {
+    signal: controller.signal,
+    get timedOut() {
+      return timedOut;
+    },
+    dispose() {
+      clearTimeout(timer);
+      stopSignal.removeEventListener('abort', onStop);
+    },
+  };
+}
