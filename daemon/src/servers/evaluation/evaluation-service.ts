@@ -6,7 +6,7 @@
 import type { JsonObject, JsonValue, ResolutionDetails } from '@vexil/core';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { mergeContext, type ContextOptions } from '../context.js';
+import { mergeContext, type ContextOptions, type HeaderGetter } from '../context.js';
 
 /** The resolver a method calls; `int` truncates as flagd's int64 conversion does. */
 export type ResolveKind = 'boolean' | 'string' | 'float' | 'int' | 'object';
@@ -52,8 +52,6 @@ export interface EvaluationServiceOptions extends ContextOptions {
   store: FlagStore;
   metrics?: EvaluationRecorder;
 }
-
-type HeaderGetter = (name: string) => string | undefined;
 
 const SELECTOR_HEADER = 'flagd-selector';
 
