@@ -81,6 +81,11 @@ export interface RequestRecord extends RequestLabels {
   responseBytes?: number;
 }
 
+export interface RouteMetrics {
+  /** Counts one in-flight request; call the returned function once, when the response is sent. */
+  start(): (status: number, responseBytes?: number) => void;
+}
+
 /** Attributes of a flagd.sync stream (flagd records them when the request carries them). */
 export interface SyncStreamAttributes {
   selector?: string;
@@ -106,6 +111,11 @@ export interface Metrics {
   recordEvaluation(e: EvaluationRecord): void;
   /** Counts one in-flight request; call the returned function once, when the response is sent. */
   startRequest(r: RequestLabels): (status: number, responseBytes?: number) => void;
+  /**
+   * The request metrics of one route, bound once: `start()` is `startRequest` without building
+   * label keys per request (a hot route's own bookkeeping must cost less than its work).
+   */
+  route(r: RequestLabels): RouteMetrics;
   /** Request duration and response size of a finished request. */
   recordRequest(r: RequestRecord): void;
 
@@ -135,9 +145,16 @@ type SyncLabel = 'selector' | 'provider_id';
  * here under a key naming the metric and its label values, and handed to prom-client when
  * metrics are scraped (each deferred metric's `collect`).
  */
+interface Level {
+  labels: Record<string, string>;
+  metric: Gauge<string>;
+  value: number;
+  dirty: boolean;
+}
+
 class Deferred {
   private readonly counts = new Map<string, { labels: Record<string, string>; metric: Counter<string>; n: number }>();
-  private readonly levels = new Map<string, { labels: Record<string, string>; metric: Gauge<string>; value: number; dirty: boolean }>();
+  private readonly levels = new Map<string, Level>();
 
   count(metric: Counter<string>, key: string, labels: () => Record<string, string>): void {
     let e = this.counts.get(key);
@@ -146,10 +163,16 @@ class Deferred {
   }
 
   add(metric: Gauge<string>, key: string, labels: () => Record<string, string>, delta: number): void {
-    let e = this.levels.get(key);
-    if (e === undefined) this.levels.set(key, (e = { labels: labels(), metric, value: 0, dirty: false }));
+    const e = this.level(metric, key, labels);
     e.value += delta;
     e.dirty = true;
+  }
+
+  /** The level record of one gauge series, for callers that bind it once and update it directly. */
+  level(metric: Gauge<string>, key: string, labels: () => Record<string, string>): Level {
+    let e = this.levels.get(key);
+    if (e === undefined) this.levels.set(key, (e = { labels: labels(), metric, value: 0, dirty: false }));
+    return e;
   }
 
   flush(): void {
@@ -169,10 +192,17 @@ class Deferred {
  * renders prom-client's series format when scraped; prom-client's own Histogram costs a label
  * hash per observation, too much for a per-request metric.
  */
+interface Series {
+  labels: Record<string, string>;
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
 class FastHistogram {
   readonly aggregator = 'sum';
   readonly type = 'histogram';
-  private readonly series = new Map<string, { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }>();
+  private readonly series = new Map<string, Series>();
 
   constructor(
     readonly name: string,
@@ -181,8 +211,17 @@ class FastHistogram {
   ) {}
 
   observe(key: string, labels: () => Record<string, string>, value: number): void {
+    this.observeInto(this.seriesOf(key, labels), value);
+  }
+
+  /** One series, for callers that bind it once and observe into it directly. */
+  seriesOf(key: string, labels: () => Record<string, string>): Series {
     let e = this.series.get(key);
     if (e === undefined) this.series.set(key, (e = { labels: labels(), counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
+    return e;
+  }
+
+  observeInto(e: Series, value: number): void {
     // Counts per bucket, made cumulative when rendered.
     let lo = 0;
     let hi = this.buckets.length;
@@ -319,6 +358,49 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     if (r.responseBytes !== undefined) responseSize.observe(key, labels, r.responseBytes);
   };
 
+  // Route handles by label key: startRequest callers that pass fresh objects share one handle.
+  const routes = new Map<string, RouteMetrics>();
+  function route(r: RequestLabels): RouteMetrics {
+    const service = r.service ?? SERVICE_NAME;
+    const scheme = r.scheme ?? 'http';
+    const key = `${service}\u0000${r.route}\u0000${r.method}\u0000${scheme}`;
+    let handle = routes.get(key);
+    if (handle !== undefined) return handle;
+    const labels = () => httpLabels(r);
+    const active = deferred.level(activeRequests as Gauge<string>, key, labels);
+    // The duration and size series of each status code this route has answered with.
+    const byStatus = new Map<number, { duration: Series; size: Series }>();
+    const seriesFor = (status: number) => {
+      let e = byStatus.get(status);
+      if (e === undefined) {
+        const code = String(status);
+        const k = `${service}\u0000${r.route}\u0000${r.method}\u0000${code}\u0000${scheme}`;
+        const withStatus = () => ({ ...httpLabels(r), http_response_status_code: code });
+        byStatus.set(status, (e = { duration: requestDuration.seriesOf(k, withStatus), size: responseSize.seriesOf(k, withStatus) }));
+      }
+      return e;
+    };
+    handle = {
+      start() {
+        active.value++;
+        active.dirty = true;
+        const started = performance.now();
+        let finished = false;
+        return (status, responseBytes) => {
+          if (finished) return;
+          finished = true;
+          active.value--;
+          active.dirty = true;
+          const e = seriesFor(status);
+          requestDuration.observeInto(e.duration, (performance.now() - started) / 1000);
+          if (responseBytes !== undefined) responseSize.observeInto(e.size, responseBytes);
+        };
+      },
+    };
+    routes.set(key, handle);
+    return handle;
+  }
+
   return {
     registry,
     contentType: registry.contentType,
@@ -353,18 +435,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
 
     startRequest(r) {
-      const key = `${r.service ?? SERVICE_NAME}\u0000${r.route}\u0000${r.method}\u0000${r.scheme ?? 'http'}`;
-      const labels = () => httpLabels(r);
-      deferred.add(activeRequests as Gauge<string>, key, labels, 1);
-      const start = performance.now();
-      let done = false;
-      return (status, responseBytes) => {
-        if (done) return;
-        done = true;
-        deferred.add(activeRequests as Gauge<string>, key, labels, -1);
-        recordRequest({ ...r, status, responseBytes, durationSeconds: (performance.now() - start) / 1000 });
-      };
+      return route(r).start();
     },
+    route,
     recordRequest,
 
     syncStreamOpened(attrs) {

@@ -37,7 +37,7 @@ const JSON_TYPE = 'application/json';
 
 export interface OfrepRoutesOptions extends ContextOptions {
   store: Pick<FlagStore, 'evaluator'>;
-  metrics: Pick<Metrics, 'recordEvaluation' | 'startRequest'>;
+  metrics: Pick<Metrics, 'recordEvaluation' | 'startRequest' | 'route'>;
   logger: Logger;
   /** `-C` origins; empty or containing `*` allows any origin. `*` inside an origin is a wildcard. */
   corsOrigins: readonly string[];
@@ -151,6 +151,9 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
     return text;
   };
 
+  const singleRoute = metrics.route({ route: SINGLE_ROUTE, method: 'POST' });
+  const bulkRoute = metrics.route({ route: BULK_ROUTE, method: 'POST' });
+
   const record = (method: string, n: EvaluationNote, durationSeconds: number) =>
     metrics.recordEvaluation({ service: SERVICE, method, durationSeconds, ...n });
 
@@ -159,7 +162,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
 
   // Plain (not async) handlers that send and return nothing: no promise per request on the hot path.
   app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', (req, reply) => {
-    const done = metrics.startRequest({ route: SINGLE_ROUTE, method: 'POST' });
+    const done = singleRoute.start();
     const key = req.params.key;
     const parsed = parseRequest(req.body);
     if (!parsed.ok) return sendJson(req, reply, done, 400, JSON.stringify({ key, errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details }));
@@ -173,7 +176,7 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
   });
 
   const bulk = (req: FastifyRequest, reply: FastifyReply) => {
-    const done = metrics.startRequest({ route: BULK_ROUTE, method: 'POST' });
+    const done = bulkRoute.start();
     const parsed = parseRequest(req.body);
     if (!parsed.ok) return sendJson(req, reply, done, 400, JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details }));
     const header = headerGetter(req);
