@@ -1,0 +1,2 @@
+/** @vexil/server-provider: the public API. */
+export {};
