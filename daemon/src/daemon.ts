@@ -48,8 +48,20 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     contextFromHeaders: config.contextFromHeaders,
     socketPath: config.socketPath,
     tls,
+    streamDeadlineMs: config.streamDeadlineMs,
   });
-  const sync: SyncServer = createSyncServer({ store, logger, metrics, host, port: config.syncPort, contextValues: config.contextValues, tls });
+  const sync: SyncServer = createSyncServer({
+    store,
+    logger,
+    metrics,
+    host,
+    port: config.syncPort,
+    contextValues: config.contextValues,
+    tls,
+    socketPath: config.syncSocketPath,
+    streamDeadlineMs: config.streamDeadlineMs,
+    disableSyncMetadata: config.disableSyncMetadata,
+  });
   const ofrep = createOfrepServer({
     store,
     metrics,

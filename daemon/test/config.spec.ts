@@ -61,6 +61,8 @@ describe('defaults', () => {
       contextFromHeaders: {},
       corsOrigins: [],
       logFormat: 'console',
+      streamDeadlineMs: 0,
+      disableSyncMetadata: false,
       debug: false,
     });
     expect(c.tls).toBeUndefined();
@@ -222,6 +224,9 @@ describe('environment variables', () => {
       FLAGD_SERVER_CERT_PATH: '/c.pem',
       FLAGD_SERVER_KEY_PATH: '/k.pem',
       FLAGD_SOCKET_PATH: '/run/vexil.sock',
+      FLAGD_SYNC_SOCKET_PATH: '/run/vexil-sync.sock',
+      FLAGD_STREAM_DEADLINE: '1m30s',
+      FLAGD_DISABLE_SYNC_METADATA: 'true',
       FLAGD_DEBUG: '1',
     });
     expect(c).toEqual({
@@ -241,6 +246,9 @@ describe('environment variables', () => {
       logFormat: 'json',
       tls: { certPath: '/c.pem', keyPath: '/k.pem' },
       socketPath: '/run/vexil.sock',
+      syncSocketPath: '/run/vexil-sync.sock',
+      streamDeadlineMs: 90_000,
+      disableSyncMetadata: true,
       debug: true,
     });
   });
@@ -341,6 +349,7 @@ describe('config files', () => {
         'log-format: json',
         'debug: true',
         'socket-path: /run/v.sock',
+        'stream-deadline: 10m',
         'server-cert-path: /tls/c.pem',
         'server-key-path: /tls/k.pem',
         'uri:',
@@ -399,6 +408,8 @@ describe('config files', () => {
       logFormat: 'json',
       tls: { certPath: '/tls/c.pem', keyPath: '/tls/k.pem' },
       socketPath: '/run/v.sock',
+      streamDeadlineMs: 600_000,
+      disableSyncMetadata: false,
       debug: true,
     });
   });
@@ -641,17 +652,33 @@ describe('bad arguments give one line naming the culprit', () => {
 
 describe('flagd options vexil does not implement', () => {
   it('are accepted and reported as warnings, from any layer', () => {
-    const path = tempFile('ignored.yaml', 'stream-deadline: 10s\n');
-    const { warnings } = ok(['start', '-f', 'file:a.json', '-t', 'otel', '-o', 'collector:4317', '--disable-sync-metadata', '--config', path], {
-      FLAGD_SYNC_SOCKET_PATH: '/s.sock',
+    const path = tempFile('ignored.yaml', 'otel-ca-path: /ca.pem\n');
+    const { warnings } = ok(['start', '-f', 'file:a.json', '-t', 'otel', '-o', 'collector:4317', '--config', path], {
+      FLAGD_SELECTOR_FALLBACK_KEY: 'flagSetId',
     });
     expect(warnings).toEqual([
       '-t/--metrics-exporter is a flagd option vexil does not implement; ignored',
       '-o/--otel-collector-uri is a flagd option vexil does not implement; ignored',
-      'FLAGD_SYNC_SOCKET_PATH is a flagd option vexil does not implement; ignored',
-      `--config ${path}: stream-deadline is a flagd option vexil does not implement; ignored`,
-      '--disable-sync-metadata is a flagd option vexil does not implement; ignored',
+      `--config ${path}: otel-ca-path is a flagd option vexil does not implement; ignored`,
+      'FLAGD_SELECTOR_FALLBACK_KEY is a flagd option vexil does not implement; ignored',
     ]);
+  });
+});
+
+describe('stream deadline', () => {
+  it('reads Go durations', () => {
+    const ms = (v: string) => config(['start', '--stream-deadline', v]).streamDeadlineMs;
+    expect(ms('0')).toBe(0);
+    expect(ms('30s')).toBe(30_000);
+    expect(ms('1h30m')).toBe(5_400_000);
+    expect(ms('1.5s')).toBe(1_500);
+    expect(ms('250ms')).toBe(250);
+  });
+
+  it('refuses a bare number or garbage, naming the flag', () => {
+    for (const bad of ['600', '10 s', 's', '1x', '-1s']) {
+      expect(() => config(['start', '--stream-deadline', bad])).toThrow(/--stream-deadline/);
+    }
   });
 });
 

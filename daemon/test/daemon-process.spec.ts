@@ -210,6 +210,92 @@ describe('vexil start', () => {
     await reading;
   });
 
+  it('measures evaluation-port calls as flagd does (route = procedure path) and counts open event streams', async () => {
+    write(flags('hello'));
+    d = await startDaemon(['-f', `file:${file}`]);
+    const scrape = async () => (await (await fetch(`http://127.0.0.1:${d!.ports.management}/metrics`)).text()).split('\n');
+    const sample = (lines: string[], name: string, labels: Record<string, string>) => {
+      const line = lines.find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const c = new EvalV2Client(`127.0.0.1:${d.ports.evaluation}`, grpc.credentials.createInsecure());
+    clients.push(c);
+    for (let i = 0; i < 3; i++) expect((await unary(c, 'ResolveString', { flagKey: 'banner' })).res).toMatchObject({ value: 'hello' });
+    expect((await unary(c, 'ResolveString', { flagKey: 'missing' })).err?.code).toBe(grpc.status.NOT_FOUND);
+    const connect = createClient(evaluationV1.Service, createConnectTransport({ baseUrl: `http://127.0.0.1:${d.ports.evaluation}`, httpVersion: '1.1' }));
+    await expect(connect.resolveBoolean({ flagKey: 'missing' })).rejects.toThrow();
+    let lines = await scrape();
+    // gRPC calls are HTTP 200 whatever their status; Connect reports the HTTP status it sent.
+    expect(sample(lines, 'http_server_request_duration_seconds_count', { http_route: '/flagd.evaluation.v2.Service/ResolveString', http_response_status_code: '200' })).toBe(4);
+    expect(sample(lines, 'http_server_request_duration_seconds_count', { http_route: '/flagd.evaluation.v1.Service/ResolveBoolean', http_response_status_code: '404' })).toBe(1);
+
+    const abort = new AbortController();
+    const types: string[] = [];
+    const reading = (async () => {
+      try {
+        for await (const e of connect.eventStream({}, { signal: abort.signal })) types.push(e.type);
+      } catch {
+        // aborted
+      }
+    })();
+    const grpcStream = (c as unknown as { EventStream(r: unknown): grpc.ClientReadableStream<{ type: string }> }).EventStream({});
+    grpcStream.on('error', () => {});
+    const grpcTypes: string[] = [];
+    grpcStream.on('data', (m: { type: string }) => grpcTypes.push(m.type));
+    await eventually(() => types.includes('provider_ready') && grpcTypes.includes('provider_ready'));
+    lines = await scrape();
+    expect(sample(lines, 'vexil_event_streams_active', { service: 'flagd.evaluation.v1.Service' })).toBe(1);
+    expect(sample(lines, 'vexil_event_streams_active', { service: 'flagd.evaluation.v2.Service' })).toBe(1);
+    abort.abort();
+    grpcStream.cancel();
+    await reading;
+    await eventually(async () => {
+      const l = await scrape();
+      return sample(l, 'vexil_event_streams_active', { service: 'flagd.evaluation.v1.Service' }) === 0 && sample(l, 'vexil_event_streams_active', { service: 'flagd.evaluation.v2.Service' }) === 0;
+    });
+    lines = await scrape();
+    expect(sample(lines, 'http_server_request_duration_seconds_count', { http_route: '/flagd.evaluation.v2.Service/EventStream' })).toBe(1);
+    expect(sample(lines, 'http_server_active_requests', { http_route: '/flagd.evaluation.v2.Service/EventStream' })).toBe(0);
+  });
+
+  it('--stream-deadline ends sync and event streams with DEADLINE_EXCEEDED; --disable-sync-metadata; -e serves sync on a unix socket', async () => {
+    write(flags('hello'));
+    const socket = join(dir, 'sync.sock');
+    d = await startDaemon(['-f', `file:${file}`, '--stream-deadline', '700ms', '--disable-sync-metadata', '-e', socket]);
+    const sync = new SyncClient(`unix:${socket}`, grpc.credentials.createInsecure());
+    clients.push(sync);
+    const fetched = await unary(sync, 'FetchAllFlags', {});
+    expect(Object.keys((JSON.parse(fetched.res?.['flagConfiguration'] as string) as { flags: object }).flags)).toContain('banner');
+    const meta = await unary(sync, 'GetMetadata', {});
+    expect(meta.err?.code).toBe(grpc.status.UNIMPLEMENTED);
+
+    const started = Date.now();
+    const syncStream = (sync as unknown as { SyncFlags(r: unknown): grpc.ClientReadableStream<unknown> }).SyncFlags({});
+    const ev = new EvalV2Client(`127.0.0.1:${d.ports.evaluation}`, grpc.credentials.createInsecure());
+    clients.push(ev);
+    const eventStream = (ev as unknown as { EventStream(r: unknown): grpc.ClientReadableStream<unknown> }).EventStream({});
+    const statusOf = (s: grpc.ClientReadableStream<unknown>) =>
+      new Promise<number>((resolve) => {
+        s.on('data', () => {});
+        s.on('error', (e: grpc.ServiceError) => resolve(e.code));
+        s.on('end', () => resolve(grpc.status.OK));
+      });
+    const connect = createClient(evaluationV1.Service, createConnectTransport({ baseUrl: `http://127.0.0.1:${d.ports.evaluation}`, httpVersion: '1.1' }));
+    const connectEnd = (async () => {
+      try {
+        for await (const e of connect.eventStream({})) void e;
+        return 'ended';
+      } catch (err) {
+        return String((err as { code?: unknown }).code);
+      }
+    })();
+    const [a, b, c] = await Promise.all([statusOf(syncStream), statusOf(eventStream), connectEnd]);
+    expect(a).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(b).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(c).toBe('4'); // Connect's Code.DeadlineExceeded
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  });
+
   it('on SIGTERM tells event streams provider_shutdown, ends sync streams, and exits 0; stream gauges return to 0', async () => {
     write(flags('hello'));
     d = await startDaemon(['-f', `file:${file}`]);

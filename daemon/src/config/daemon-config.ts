@@ -30,6 +30,12 @@ export interface DaemonConfig {
   readonly tls?: { readonly certPath: string; readonly keyPath: string };
   /** Unix socket for evaluation instead of a TCP port: -d/--socket-path. */
   readonly socketPath?: string;
+  /** Unix socket for the sync service instead of a TCP port: -e/--sync-socket-path. */
+  readonly syncSocketPath?: string;
+  /** Server-side deadline of sync and event streams, ms; 0 for none: --stream-deadline. */
+  readonly streamDeadlineMs: number;
+  /** GetMetadata answers UNIMPLEMENTED: --disable-sync-metadata. */
+  readonly disableSyncMetadata: boolean;
   /** Debug logging: --debug. */
   readonly debug: boolean;
 }

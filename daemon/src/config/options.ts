@@ -140,6 +140,16 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     scope: 'start',
     help: 'Unix socket for the evaluation service, instead of the TCP --port.',
   }),
+  opt({ name: 'sync-socket-path', short: 'e', kind: 'value', arg: 'path', scope: 'start', help: 'Unix socket for the sync service, instead of the TCP --sync-port.' }),
+  opt({
+    name: 'stream-deadline',
+    kind: 'value',
+    arg: 'duration',
+    scope: 'start',
+    defaultText: '0',
+    help: 'Server-side deadline for sync and event streams (e.g. 10m; 0: none). A stream past it ends with DEADLINE_EXCEEDED and the client reconnects.',
+  }),
+  opt({ name: 'disable-sync-metadata', kind: 'bool', scope: 'start', help: "Disable the sync service's deprecated GetMetadata (UNIMPLEMENTED); sync_context still carries -X values." }),
   opt({
     name: 'server-cert-path',
     short: 'c',
@@ -202,9 +212,6 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
   opt({ name: 'otel-key-path', short: 'K', kind: 'value', arg: 'path', scope: 'start', ignored: true, help: 'TLS key for the OpenTelemetry collector.' }),
   opt({ name: 'otel-ca-path', short: 'A', kind: 'value', arg: 'path', scope: 'start', ignored: true, help: 'TLS CA for the OpenTelemetry collector.' }),
   opt({ name: 'otel-reload-interval', short: 'I', kind: 'value', arg: 'duration', scope: 'start', ignored: true, help: 'Reload interval of the OpenTelemetry TLS certificate.' }),
-  opt({ name: 'sync-socket-path', short: 'e', kind: 'value', arg: 'path', scope: 'start', ignored: true, help: 'Unix socket for the sync service.' }),
-  opt({ name: 'stream-deadline', kind: 'value', arg: 'duration', scope: 'start', ignored: true, help: 'Server-side deadline for sync and event streams.' }),
-  opt({ name: 'disable-sync-metadata', kind: 'bool', scope: 'start', ignored: true, help: "Disable the sync service's GetMetadata." }),
   opt({ name: 'selector-fallback-key', kind: 'value', arg: 'key', scope: 'start', ignored: true, help: "Selector key for a selector without '='." }),
 ]);
 

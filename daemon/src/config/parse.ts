@@ -59,9 +59,9 @@
  * - SourceConfig.uri is normalised to one form per provider (`file:path`, `grpc(s)://host:port`,
  *   `s3://bucket/key` with query options moved into fields) and http/s3 get interval 5 when unset;
  *   interval must be a positive integer. The same uri twice is an error.
- * - flagd flags vexil does not implement (metrics/otel, --sync-socket-path, --stream-deadline,
- *   --disable-sync-metadata, --selector-fallback-key) are accepted so flagd command lines keep
- *   working, and reported in `warnings`. Unknown config-file keys are errors.
+ * - flagd flags vexil does not implement (metrics/otel, --selector-fallback-key) are accepted so
+ *   flagd command lines keep working, and reported in `warnings`. --stream-deadline wants a unit
+ *   (Go reads a bare number as nanoseconds; here only `0` may go without one). Unknown config-file keys are errors.
  * - Ports must be integers 0-65535; 0 binds any free port (tests; the log says which). --server-cert-path and --server-key-path go together.
  *   -H header names are lower-cased (HTTP and gRPC metadata names are case-insensitive).
  * - Lists and maps from the environment accept commas as well as whitespace, and -X/-H also a JSON
@@ -111,6 +111,8 @@ export const DEFAULT_CONFIG: DaemonConfig = deepFreeze({
   contextFromHeaders: {},
   corsOrigins: [],
   logFormat: 'console',
+  streamDeadlineMs: 0,
+  disableSyncMetadata: false,
   debug: false,
 } satisfies DaemonConfig);
 
@@ -411,6 +413,8 @@ function resolve(
   }
 
   const socketPath = get('socket-path', toOptionalString)?.value;
+  const syncSocketPath = get('sync-socket-path', toOptionalString)?.value;
+  const streamDeadlineMs = get('stream-deadline', toDurationMs)?.value ?? 0;
 
   const config: DaemonConfig = {
     sources,
@@ -425,6 +429,9 @@ function resolve(
     logFormat,
     ...(tls ? { tls } : {}),
     ...(socketPath !== undefined ? { socketPath } : {}),
+    ...(syncSocketPath !== undefined ? { syncSocketPath } : {}),
+    streamDeadlineMs,
+    disableSyncMetadata: get('disable-sync-metadata', toBool)?.value ?? false,
     debug: get('debug', toBool)?.value ?? false,
   };
 
@@ -458,6 +465,24 @@ function toPort(spec: OptionSpec, raw: unknown, origin: Origin): number {
   const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
   if (!(n >= 0 && n <= 65535)) throw invalidValue(spec, origin, raw, expected);
   return n;
+}
+
+/** Go's time.Duration text (`30s`, `1m30s`, `250ms`, `1h`), as flagd's duration flags take it; ms. */
+function toDurationMs(spec: OptionSpec, raw: unknown, origin: Origin): number {
+  const expected = 'expected a duration such as 30s, 10m or 1h30m (0 for none)';
+  const text = scalarText(spec, raw, origin, expected).trim();
+  if (text === '0') return 0;
+  // Go also reads a bare number as nanoseconds; a unit is required here so 600 cannot mean 600 ns by surprise.
+  const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let ms = 0;
+  let end = 0;
+  for (let m = part.exec(text); m !== null; m = part.exec(text)) {
+    ms += Number(m[1]) * UNITS[m[2]];
+    end = part.lastIndex;
+  }
+  if (end === 0 || end !== text.length || !Number.isFinite(ms)) throw invalidValue(spec, origin, raw, expected);
+  return ms;
 }
 
 function toOptionalString(spec: OptionSpec, raw: unknown, origin: Origin): string | undefined {

@@ -20,12 +20,20 @@ function toConnectError(err: unknown): ConnectError {
 }
 
 /** An async queue fed by the event hub and drained by the server-streaming handler. */
-function eventStream(hub: EventHub, version: ApiVersion, ctx: HandlerContext): AsyncIterable<never> {
+function eventStream(hub: EventHub, svc: EvaluationService, serviceName: string, version: ApiVersion, ctx: HandlerContext): AsyncIterable<never> {
   return {
     [Symbol.asyncIterator]() {
+      const closeStream = svc.streamOpened(serviceName);
       const queue: unknown[] = [];
       let wake: (() => void) | undefined;
       let finished = false;
+      let expired = false;
+      const deadline = svc.streamDeadlineMs
+        ? setTimeout(() => {
+            expired = true;
+            stop();
+          }, svc.streamDeadlineMs)
+        : undefined;
       const unsubscribe = hub.subscribe(ctx.requestHeader.get('flagd-selector') ?? undefined, (event) => {
         queue.push(event.encoded(`message-${version}`, (e) => eventResponse(version, e.type, e.data)));
         if (event.type === 'provider_shutdown') finished = true;
@@ -33,7 +41,9 @@ function eventStream(hub: EventHub, version: ApiVersion, ctx: HandlerContext): A
       });
       const stop = () => {
         finished = true;
+        clearTimeout(deadline);
         unsubscribe();
+        closeStream();
         wake?.();
       };
       ctx.signal.addEventListener('abort', stop, { once: true });
@@ -42,7 +52,10 @@ function eventStream(hub: EventHub, version: ApiVersion, ctx: HandlerContext): A
           for (;;) {
             if (queue.length > 0) return { value: queue.shift() as never, done: false };
             if (finished) {
+              clearTimeout(deadline);
               unsubscribe();
+              closeStream();
+              if (expired) throw new ConnectError('stream closed due to server-side timeout', Code.DeadlineExceeded);
               return { value: undefined as never, done: true };
             }
             await new Promise<void>((r) => (wake = r));
@@ -85,7 +98,7 @@ export function evaluationRoutes(svc: EvaluationService, hub: EventHub, logger: 
           throw toConnectError(err);
         }
       };
-      impl['eventStream'] = (_req: unknown, ctx: HandlerContext) => eventStream(hub, version, ctx);
+      impl['eventStream'] = (_req: unknown, ctx: HandlerContext) => eventStream(hub, svc, serviceName, version, ctx);
       router.service(desc, impl as never);
     }
   };

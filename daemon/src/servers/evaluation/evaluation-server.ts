@@ -6,6 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { evaluationV1, evaluationV2 } from '@vexil/proto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -29,6 +30,8 @@ export interface EvaluationServerOptions extends ContextOptions {
   socketPath?: string;
   /** `-c/-k`: serve TLS; HTTP/2 and HTTP/1.1 are told apart by ALPN. */
   tls?: { cert: Buffer; key: Buffer };
+  /** `--stream-deadline`: event streams end after this long with DEADLINE_EXCEEDED; 0 or absent: never. */
+  streamDeadlineMs?: number;
   /** Largest request body, bytes (gRPC message or HTTP body). */
   maxRequestBytes?: number;
 }
@@ -48,7 +51,18 @@ const CORS_EXPOSE = 'grpc-status,grpc-message,grpc-status-details-bin,connect-co
 export function createEvaluationServer(options: EvaluationServerOptions): EvaluationServer {
   const { store, logger } = options;
   const maxBytes = options.maxRequestBytes ?? 4 * 1024 * 1024;
-  const svc = new EvaluationService({ store, metrics: options.metrics, contextValues: options.contextValues, contextFromHeaders: options.contextFromHeaders });
+  const svc = new EvaluationService({
+    store,
+    metrics: options.metrics,
+    contextValues: options.contextValues,
+    contextFromHeaders: options.contextFromHeaders,
+    scheme: options.tls ? 'https' : 'http',
+    streamDeadlineMs: options.streamDeadlineMs,
+  });
+  // Connect and gRPC-web calls are measured per procedure path; other paths are not, so a client
+  // cannot grow the metrics' label set.
+  const procedures = new Set<string>();
+  for (const desc of [evaluationV1.Service, evaluationV2.Service]) for (const m of desc.methods) procedures.add(`/${desc.typeName}/${m.name}`);
   const hub = new EventHub(store);
 
   const grpcServer = new grpc.Server({ ...STREAM_FRIENDLY_SERVER_OPTIONS, 'grpc.max_receive_message_length': maxBytes });
@@ -71,6 +85,14 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
         res.writeHead(204).end();
         return;
       }
+    }
+    const path = req.url === undefined ? '' : req.url.split('?', 1)[0];
+    if (procedures.has(path)) {
+      // A stream ends with 'close' when the client goes away first, without 'finish'.
+      const done = svc.startCall(path);
+      const end = () => done(res.statusCode);
+      res.once('finish', end);
+      res.once('close', end);
     }
     connectHandler(req, res);
   });

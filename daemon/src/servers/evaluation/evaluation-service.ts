@@ -5,7 +5,7 @@
  */
 import type { JsonObject, JsonValue, ResolutionDetails } from '@vexil/core';
 import type { FlagStore } from '../../store/flag-store.js';
-import type { Metrics } from '../../telemetry/metrics.js';
+import type { Metrics, RouteMetrics } from '../../telemetry/metrics.js';
 import { mergeContext, type ContextOptions, type HeaderGetter } from '../context.js';
 
 /** The resolver a method calls; `int` truncates as flagd's int64 conversion does. */
@@ -45,20 +45,59 @@ export interface AnyFlagResult {
   metadata: JsonObject;
 }
 
-/** What the service reports per evaluation. */
-export type EvaluationRecorder = Pick<Metrics, 'recordEvaluation'>;
+/** What the service reports: evaluations, and (when given) calls and open event streams. */
+export type EvaluationRecorder = Pick<Metrics, 'recordEvaluation'> & Partial<Pick<Metrics, 'route' | 'eventStreamOpened' | 'eventStreamClosed'>>;
 
 export interface EvaluationServiceOptions extends ContextOptions {
   store: FlagStore;
   metrics?: EvaluationRecorder;
+  /** `url_scheme` of the request metrics: `https` when the port serves TLS. */
+  scheme?: 'http' | 'https';
+  /** `--stream-deadline`: event streams end after this long with DEADLINE_EXCEEDED; 0 or absent: never. */
+  streamDeadlineMs?: number;
 }
+
+const NO_CALL = (): void => {};
 
 const SELECTOR_HEADER = 'flagd-selector';
 
 const CODE_DEFAULTS: Record<ResolveKind, JsonValue> = { boolean: false, string: '', float: 0, int: 0, object: {} };
 
 export class EvaluationService {
+  /** Request metrics per procedure path, bound on first use. */
+  private readonly routes = new Map<string, RouteMetrics>();
+
   constructor(private readonly options: EvaluationServiceOptions) {}
+
+  get streamDeadlineMs(): number {
+    return this.options.streamDeadlineMs ?? 0;
+  }
+
+  /**
+   * Starts the request metrics of one call, as flagd's HTTP middleware records the evaluation
+   * port: route = the procedure path (`/flagd.evaluation.v1.Service/ResolveBoolean`), method POST.
+   * Call the result with the HTTP status when the call ends (a stream, when it closes). Callers
+   * pass known procedure paths only, so a client cannot grow the label set.
+   */
+  startCall(path: string): (status: number, responseBytes?: number) => void {
+    const metrics = this.options.metrics;
+    if (metrics?.route === undefined) return NO_CALL;
+    let route = this.routes.get(path);
+    if (route === undefined) this.routes.set(path, (route = metrics.route({ route: path, method: 'POST', scheme: this.options.scheme })));
+    return route.start();
+  }
+
+  /** Counts an open event stream (`vexil_event_streams_active`); the result closes it, once. */
+  streamOpened(service: string): () => void {
+    const metrics = this.options.metrics;
+    metrics?.eventStreamOpened?.(service);
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      metrics?.eventStreamClosed?.(service);
+    };
+  }
 
   /**
    * One flag. Following flagd: FLAG_NOT_FOUND → NOT_FOUND, TYPE_MISMATCH → INVALID_ARGUMENT,

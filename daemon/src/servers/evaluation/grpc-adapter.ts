@@ -31,9 +31,12 @@ export function addEvaluationServices(server: grpc.Server, svc: EvaluationServic
     const serviceName = desc.typeName;
     const impl: grpc.UntypedServiceImplementation = {};
     for (const [method, kind] of Object.entries(METHOD_KINDS)) {
+      const path = `/${serviceName}/${method}`;
       impl[method] = (call: grpc.ServerUnaryCall<{ flagKey: string; context?: JsonObject }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        // gRPC answers HTTP 200 whatever its status, as flagd's metrics record it.
+        const done = svc.startCall(path);
         const bad = malformedRequest(call.request);
-        if (bad) return callback(bad);
+        if (bad) return callback(bad), done(200);
         try {
           const r = svc.resolve(serviceName, method, kind, call.request.flagKey, call.request.context, headerOf(call.metadata));
           callback(null, resolveResponse(version as ApiVersion, kind, r));
@@ -41,25 +44,41 @@ export function addEvaluationServices(server: grpc.Server, svc: EvaluationServic
           if (!(err instanceof EvaluationError)) logger.error({ err, method }, 'evaluation failed');
           callback(toServiceError(err));
         }
+        done(200);
       };
     }
+    const resolveAllPath = `/${serviceName}/ResolveAll`;
     impl['ResolveAll'] = (call: grpc.ServerUnaryCall<{ context?: JsonObject }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const done = svc.startCall(resolveAllPath);
       const bad = malformedRequest(call.request);
-      if (bad) return callback(bad);
+      if (bad) return callback(bad), done(200);
       try {
         callback(null, resolveAllResponse(version as ApiVersion, svc.resolveAll(serviceName, call.request.context, headerOf(call.metadata))));
       } catch (err) {
         logger.error({ err }, 'ResolveAll failed');
         callback(toServiceError(err));
       }
+      done(200);
     };
+    const eventStreamPath = `/${serviceName}/EventStream`;
     impl['EventStream'] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      const done = svc.startCall(eventStreamPath);
       const bad = malformedRequest(call.request);
       // grpc-js ends a server stream with the status of an emitted error.
-      if (bad) return void call.emit('error', bad);
+      if (bad) return void (call.emit('error', bad), done(200));
+      const closeStream = svc.streamOpened(serviceName);
       let unsubscribe: () => void = () => {};
+      const deadline = svc.streamDeadlineMs
+        ? setTimeout(() => {
+            end();
+            call.emit('error', { code: grpc.status.DEADLINE_EXCEEDED, details: 'stream closed due to server-side timeout', metadata: new grpc.Metadata() });
+          }, svc.streamDeadlineMs)
+        : undefined;
       const end = () => {
+        clearTimeout(deadline);
         unsubscribe();
+        closeStream();
+        done(200);
       };
       call.on('cancelled', end);
       call.on('close', end);

@@ -14,12 +14,14 @@ import type { Logger } from '../../telemetry/logger.js';
 import { Fanout } from '../fanout.js';
 import { grpcServiceDefinition, malformedRequest, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
 
+type CloseReason = 'normal_close' | 'client_disconnect' | 'deadline_exceeded' | 'error';
+
 /** What the sync server reports about its streams (telemetry/metrics.ts implements it). */
 export interface SyncRecorder {
   syncStreamOpened(attrs: { selector: string; providerId: string }): void;
   syncStreamClosed(
     attrs: { selector: string; providerId: string },
-    end: { durationSeconds: number; reason: 'normal_close' | 'client_disconnect' | 'error' },
+    end: { durationSeconds: number; reason: CloseReason },
   ): void;
 }
 
@@ -33,6 +35,12 @@ export interface SyncServerOptions {
   contextValues: Readonly<Record<string, string>>;
   /** `-c/-k`: serve TLS. */
   tls?: { cert: Buffer; key: Buffer };
+  /** `-e/--sync-socket-path`: listen on this unix socket instead of host:port. */
+  socketPath?: string;
+  /** `--stream-deadline`: end each SyncFlags stream after this long with DEADLINE_EXCEEDED, as flagd does; 0 or absent: never. */
+  streamDeadlineMs?: number;
+  /** `--disable-sync-metadata`: GetMetadata answers UNIMPLEMENTED, as flagd's does. */
+  disableSyncMetadata?: boolean;
 }
 
 export interface SyncServer {
@@ -96,9 +104,17 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       const remove = group.fanout.add((bytes) => {
         if (!closed && !call.cancelled && !call.destroyed) call.write(bytes);
       });
-      const end = (reason: 'normal_close' | 'client_disconnect' | 'error') => {
+      // flagd's server-side deadline: the stream ends with DEADLINE_EXCEEDED and the client reconnects.
+      const deadline = options.streamDeadlineMs
+        ? setTimeout(() => {
+            end('deadline_exceeded');
+            call.emit('error', { code: grpc.status.DEADLINE_EXCEEDED, details: 'stream closed due to server-side timeout', metadata: new grpc.Metadata() });
+          }, options.streamDeadlineMs)
+        : undefined;
+      const end = (reason: CloseReason) => {
         if (closed) return;
         closed = true;
+        clearTimeout(deadline);
         remove();
         if (group.fanout.size === 0) {
           group.unsubscribe();
@@ -122,6 +138,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     },
     GetMetadata: (call: grpc.ServerUnaryCall<syncV1.GetMetadataRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       void call;
+      if (options.disableSyncMetadata) return callback({ code: grpc.status.UNIMPLEMENTED, details: 'metadata endpoint disabled' });
       callback(null, create(syncV1.GetMetadataResponseSchema, { metadata: syncContext }));
     },
   });
@@ -143,10 +160,13 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     start: () =>
       new Promise((resolve, reject) => {
         net.once('error', reject);
-        net.listen(options.port, options.host, () => {
+        const done = () => {
           net.off('error', reject);
-          resolve({ port: (net.address() as AddressInfo).port });
-        });
+          const a = net.address();
+          resolve({ port: typeof a === 'object' && a !== null ? (a as AddressInfo).port : 0 });
+        };
+        if (options.socketPath !== undefined) net.listen(options.socketPath, done);
+        else net.listen(options.port, options.host, done);
       }),
     close: async () => {
       for (const s of streams) s.end();
