@@ -1,2 +1,3 @@
 /** @vexil/server-provider: the public API. */
-export {};
+export { VexilProvider } from './vexil-provider.js';
+export * from './config/index.js';
