@@ -10,9 +10,13 @@
  * - Configurations (launchpad's `configs/<name>.json`), chosen by the "a <type> flagd provider" step:
  *   `default` (allFlags.json + selector-flags.json), `metadata` (allFlags.json +
  *   selector-flag-combined-metadata.json, kept apart so its flag set metadata cannot leak into the
- *   default set) and `sync-payload` (as default, with `--disable-sync-metadata`, so in-process
- *   providers must take the context from the sync stream's `sync_context`). All of them run with
- *   `-X injectedmetadata=set`.
+ *   default set), `sync-payload` (as default, with `--disable-sync-metadata`, so in-process
+ *   providers must take the context from the sync stream's `sync_context`), `ssl` (as default,
+ *   serving TLS with ./test-certificates.ts's server pair, `-c`/`-k`) and `socket` (as default, the
+ *   evaluation service on `<dir>/flagd.sock`, `-d`, and the sync service on `<dir>/flagd-sync.sock`,
+ *   `-e`; the TCP ports stay for management). All of them run with `-X injectedmetadata=set`.
+ *   Each also names the flag file a file-mode provider reads instead (`fileSource`); for file mode
+ *   the harness only provides the directory and never starts a process.
  * - `change()` is launchpad's `/change`: toggles `changing-flag`'s defaultVariant between foo and bar
  *   and rewrites allFlags.json (the daemon watches its files).
  * - `loseConnectionFor(s)` is launchpad's `/restart?seconds=s`: kills the process at once (SIGKILL,
@@ -31,34 +35,48 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startForbiddenServer, type ForbiddenServer } from './forbidden-server.js';
+import { sharedTestCertificates, type TestCertificates } from './test-certificates.js';
 import { testbedPath } from './testbed.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The `vexil` command; needs the daemon built (`npx tsc -b`). */
 export const VEXIL_BIN = join(REPO_ROOT, 'daemon/bin/vexil.js');
 
-export type DaemonConfigName = 'default' | 'metadata' | 'sync-payload';
+export type DaemonConfigName = 'default' | 'metadata' | 'sync-payload' | 'ssl' | 'socket';
 
 interface DaemonConfig {
   /** Flag files, relative to the harness directory, in source order (later sources win). */
   sources: string[];
+  /** The flag file (relative to the harness directory) a file-mode provider reads instead. */
+  fileSource: string;
   contextValues: Record<string, string>;
   extraArgs: string[];
+  /** Serve TLS (`-c`/`-k`) with the test certificates. */
+  tls?: boolean;
+  /** Serve evaluation (`-d`) and sync (`-e`) on unix sockets in the harness directory. */
+  socket?: boolean;
 }
 
 const ALL_FLAGS = 'flags/allFlags.json';
 const SELECTOR_FLAGS = 'rawflags/selector-flags.json';
 const COMBINED_METADATA = 'rawflags/selector-flag-combined-metadata.json';
 
+const CONTEXT_VALUES = { injectedmetadata: 'set' };
+const DEFAULT_CONFIG: DaemonConfig = { sources: [ALL_FLAGS, SELECTOR_FLAGS], fileSource: ALL_FLAGS, contextValues: CONTEXT_VALUES, extraArgs: [] };
+
 export const DAEMON_CONFIGS: Record<DaemonConfigName, DaemonConfig> = {
-  default: { sources: [ALL_FLAGS, SELECTOR_FLAGS], contextValues: { injectedmetadata: 'set' }, extraArgs: [] },
-  metadata: { sources: [ALL_FLAGS, COMBINED_METADATA], contextValues: { injectedmetadata: 'set' }, extraArgs: [] },
-  'sync-payload': {
-    sources: [ALL_FLAGS, SELECTOR_FLAGS],
-    contextValues: { injectedmetadata: 'set' },
-    extraArgs: ['--disable-sync-metadata'],
-  },
+  default: DEFAULT_CONFIG,
+  // A file-mode provider reads the selected file itself (upstream's reference harness does the same).
+  metadata: { ...DEFAULT_CONFIG, sources: [ALL_FLAGS, COMBINED_METADATA], fileSource: COMBINED_METADATA },
+  'sync-payload': { ...DEFAULT_CONFIG, extraArgs: ['--disable-sync-metadata'] },
+  ssl: { ...DEFAULT_CONFIG, tls: true },
+  socket: { ...DEFAULT_CONFIG, socket: true },
 };
+
+/** The unix sockets of a `socket` configuration, in the harness directory (paths well under 108 bytes). */
+const SOCKET_FILE = 'flagd.sock';
+const SYNC_SOCKET_FILE = 'flagd-sync.sock';
 
 export interface DaemonPorts {
   evaluation: number;
@@ -105,6 +123,8 @@ export class DaemonHarness {
   private pendingRestart: { promise: Promise<void>; cancel: () => void } | undefined;
   private disposed = false;
   private readonly logLines: string[] = [];
+  /** The certificates the daemon serves, for a TLS configuration (set by the first start). */
+  certificates: TestCertificates | undefined;
   /** The changing flag's current defaultVariant. */
   changingVariant = 'foo';
 
@@ -135,6 +155,28 @@ export class DaemonHarness {
     return this.child !== undefined;
   }
 
+  /** The evaluation service's unix socket (a `socket` configuration only). */
+  get socketPath(): string {
+    if (!this.config.socket) throw new Error(`daemon ${this.name} does not listen on a unix socket`);
+    return this.path(SOCKET_FILE);
+  }
+
+  /** The sync service's unix socket (a `socket` configuration only). */
+  get syncSocketPath(): string {
+    if (!this.config.socket) throw new Error(`daemon ${this.name} does not listen on a unix socket`);
+    return this.path(SYNC_SOCKET_FILE);
+  }
+
+  /** The flag file a file-mode provider reads for this configuration (absolute). */
+  get fileSource(): string {
+    return this.path(this.config.fileSource);
+  }
+
+  /** An absolute path inside the harness directory. */
+  path(relative: string): string {
+    return join(this.dir, relative);
+  }
+
   /** The last lines the daemon wrote (stdout and stderr), for failure messages. */
   recentLogs(count = 15): string[] {
     return this.logLines.slice(-count);
@@ -152,6 +194,11 @@ export class DaemonHarness {
     args.push('-r', String(ports.ofrep), '-z', 'json');
     for (const [key, value] of Object.entries(this.config.contextValues)) args.push('-X', `${key}=${value}`);
     args.push(...this.config.extraArgs);
+    if (this.config.tls) {
+      this.certificates ??= sharedTestCertificates();
+      args.push('-c', this.certificates.serverCertPath, '-k', this.certificates.serverKeyPath);
+    }
+    if (this.config.socket) args.push('-d', this.socketPath, '-e', this.syncSocketPath);
 
     // The daemon reads FLAGD_* variables; none of the test process's may leak into it.
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FLAGD_')));
@@ -323,19 +370,44 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Lazily started daemons, one per configuration; typically one pool per feature file. */
+/**
+ * Lazily started daemons, one per configuration, plus the other provider targets (a forbidden
+ * server, an unused port); typically one pool per feature file and mode.
+ */
 export class DaemonPool {
   private readonly daemons = new Map<DaemonConfigName, DaemonHarness>();
+  private forbiddenServer: Promise<ForbiddenServer> | undefined;
 
   /** The daemon for a configuration, started (or restarted after a lost connection) and ready. */
   async get(name: DaemonConfigName): Promise<DaemonHarness> {
+    const daemon = this.harness(name);
+    await daemon.ensureRunning();
+    return daemon;
+  }
+
+  /** The harness (directory and flag files) for a configuration, without starting its process. */
+  harness(name: DaemonConfigName): DaemonHarness {
     let daemon = this.daemons.get(name);
     if (!daemon) {
       daemon = new DaemonHarness(name);
       this.daemons.set(name, daemon);
     }
-    await daemon.ensureRunning();
     return daemon;
+  }
+
+  /** The pool's server answering every flagd call with PERMISSION_DENIED (started on first use). */
+  forbidden(): Promise<ForbiddenServer> {
+    this.forbiddenServer ??= startForbiddenServer();
+    return this.forbiddenServer;
+  }
+
+  /**
+   * A loopback port where nothing listens, so connections are refused. Taken below the ephemeral
+   * range, where no test server binding port 0 can land on it.
+   */
+  async unusedPort(): Promise<number> {
+    const [port] = await freePorts(1);
+    return port;
   }
 
   all(): DaemonHarness[] {
@@ -343,7 +415,9 @@ export class DaemonPool {
   }
 
   async dispose(): Promise<void> {
-    await Promise.allSettled(this.all().map((d) => d.dispose()));
+    const forbidden = this.forbiddenServer;
+    this.forbiddenServer = undefined;
+    await Promise.allSettled([...this.all().map((d) => d.dispose()), forbidden?.then((server) => server.close())]);
     this.daemons.clear();
   }
 }
@@ -357,14 +431,19 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** Four free ports from 20000-31999 (below the ephemeral range), starting at a random place. */
-async function reservePorts(): Promise<DaemonPorts> {
+/** `count` free ports from 20000-31999 (below the ephemeral range), starting at a random place. */
+async function freePorts(count: number): Promise<number[]> {
   const found: number[] = [];
   let port = 20_000 + Math.floor(Math.random() * 11_000);
-  for (let tries = 0; found.length < 4 && tries < 2_000; tries++, port = port >= 31_999 ? 20_000 : port + 1) {
+  for (let tries = 0; found.length < count && tries < 2_000; tries++, port = port >= 31_999 ? 20_000 : port + 1) {
     if (await isFree(port)) found.push(port);
   }
-  if (found.length < 4) throw new Error('no four free ports between 20000 and 31999');
-  const [evaluation, management, sync, ofrep] = found;
+  if (found.length < count) throw new Error(`no ${count} free ports between 20000 and 31999`);
+  return found;
+}
+
+/** Four free ports for a daemon. */
+async function reservePorts(): Promise<DaemonPorts> {
+  const [evaluation, management, sync, ofrep] = await freePorts(4);
   return { evaluation, management, sync, ofrep };
 }

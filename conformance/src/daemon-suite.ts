@@ -1,10 +1,11 @@
 /**
- * Registers the provider suites for one resolver mode as vitest tests: one `describe` per feature
- * file with its own pool of daemon processes (started on first use, stopped in `afterAll` even when
- * scenarios fail), one `it` per kept scenario (run one after another), `it.skip` with the reason in
- * the name per excluded one, and a summary line per mode, e.g.
+ * Registers the provider suites for one provider and one resolver mode as vitest tests: one
+ * `describe` per feature file with its own pool of daemon processes (started on first use, stopped
+ * in `afterAll` even when scenarios fail), one `it` per kept scenario (run one after another),
+ * `it.skip` with the reason in the name per excluded one, and a summary line per provider and mode,
+ * e.g.
  *
- *   daemon conformance @rpc: 120/120 passed in 48.2 s (14 skipped: 5 @fractional-v1 (...), ...)
+ *   daemon conformance flagd-provider @rpc: 120/120 passed in 48.2 s (14 skipped: 5 @fractional-v1 (...), ...)
  *
  * followed by `FAILED <feature> › <scenario>: <first line of the failure>` per failed scenario.
  */
@@ -12,15 +13,21 @@ import { basename } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { DaemonPool } from './daemon-harness.js';
 import { loadFeature, tagFilter, type TagSelection } from './gherkin.js';
-import { createProviderWorld, describeProviderWorld, disposeProviderWorld, providerSteps, type ResolverMode } from './provider-steps.js';
+import type { ProviderFactory, ProviderMode } from './provider-factory.js';
+import { createProviderWorld, describeProviderWorld, disposeProviderWorld, providerSteps } from './provider-steps.js';
+import { releaseSharedTestCertificates } from './test-certificates.js';
 import { runScenario, StepFailure } from './steps.js';
 
 /**
- * A scenario the official provider cannot pass whatever the daemon does. It still runs, and must
- * fail at exactly `step` (a step text); failing anywhere else, or passing, fails the test.
+ * A scenario expected to fail: one the provider under test cannot pass whatever the daemon does (a
+ * known provider limitation), or one the daemon does not support yet (a known daemon gap). It still
+ * runs, and must fail at exactly `step` (a step text); failing anywhere else, or passing, fails the
+ * test, so a fixed provider or daemon shows up as a test to clean up.
  */
-export interface KnownProviderLimitation {
+export interface KnownFailure {
+  /** The feature file's name, e.g. `rpc-caching.feature`. */
   feature: string;
+  /** The scenario's title as in the test name, Examples row included. */
   scenario: string;
   step: string;
   /** Which step with that text (1 = the first), when the scenario has it more than once. */
@@ -28,27 +35,39 @@ export interface KnownProviderLimitation {
   reason: string;
 }
 
+type ExpectedFailureKind = 'provider limitation' | 'daemon gap';
+
 export interface DaemonProviderSuite {
-  mode: ResolverMode;
+  /** The provider under test. */
+  provider: ProviderFactory;
+  mode: ProviderMode;
   features: string[];
   /** Scenarios run only if they carry `@<mode>`; `exclude` maps tags to reasons. */
   exclude: Record<string, string>;
-  /** Scenarios expected to fail because of the provider (see KnownProviderLimitation). */
-  knownLimitations?: KnownProviderLimitation[];
+  /** Scenarios expected to fail because of the provider under test. */
+  knownLimitations?: KnownFailure[];
+  /** Scenarios expected to fail because the daemon lacks something (reported, to be fixed there). */
+  knownDaemonGaps?: KnownFailure[];
   /** Per-scenario timeout, ms. */
   timeoutMs?: number;
 }
 
 export function defineDaemonProviderSuite(suite: DaemonProviderSuite): void {
+  // At file level, so it runs once every suite of the test file is done (idempotent).
+  afterAll(releaseSharedTestCertificates);
   const modeTag = `@${suite.mode}`;
   const selection: TagSelection = { includeAny: [modeTag], exclude: suite.exclude };
   const select = tagFilter(selection);
   const skipped = new Map<string, number>();
   let passed = 0;
-  let limited = 0;
+  const expectedFailures = new Map<ExpectedFailureKind, number>();
+  const known: (KnownFailure & { kind: ExpectedFailureKind })[] = [
+    ...(suite.knownLimitations ?? []).map((k) => ({ ...k, kind: 'provider limitation' as const })),
+    ...(suite.knownDaemonGaps ?? []).map((k) => ({ ...k, kind: 'daemon gap' as const })),
+  ];
   let notSelected = 0;
   const failed: string[] = [];
-  const label = `daemon conformance ${modeTag}`;
+  const label = `daemon conformance ${suite.provider.name} ${modeTag}`;
   let startedAt = 0;
 
   describe(label, () => {
@@ -72,23 +91,23 @@ export function defineDaemonProviderSuite(suite: DaemonProviderSuite): void {
             it.skip(`(${verdict.tag}: ${verdict.reason}) ${scenario.title}`, () => {});
             return;
           }
-          const limitation = suite.knownLimitations?.find((l) => l.feature === feature && l.scenario === scenario.title);
-          const limitedStep = limitation
-            ? scenario.steps.filter((step) => step.text === limitation.step)[(limitation.occurrence ?? 1) - 1]
+          const expected = known.find((k) => k.feature === feature && k.scenario === scenario.title);
+          const expectedStep = expected
+            ? scenario.steps.filter((step) => step.text === expected.step)[(expected.occurrence ?? 1) - 1]
             : undefined;
-          if (limitation && !limitedStep) throw new Error(`known limitation: no step "${limitation.step}" in ${scenario.title}`);
+          if (expected && !expectedStep) throw new Error(`known ${expected.kind}: no step "${expected.step}" in ${scenario.title}`);
           it(
-            limitation ? `(known provider limitation: ${limitation.reason}) ${scenario.title}` : scenario.title,
+            expected ? `(known ${expected.kind}: ${expected.reason}) ${scenario.title}` : scenario.title,
             async () => {
               startedAt ||= Date.now();
-              const world = createProviderWorld(suite.mode, pool);
+              const world = createProviderWorld(suite.provider, suite.mode, pool);
               try {
                 await runScenario(providerSteps, scenario, world, { diagnose: describeProviderWorld });
-                if (limitation) throw new Error(`passes now: remove it from the known provider limitations (${limitation.reason})`);
+                if (expected) throw new Error(`passes now: remove it from the known ${expected.kind}s (${expected.reason})`);
                 passed++;
               } catch (error) {
-                if (limitation && error instanceof StepFailure && error.step === limitedStep) {
-                  limited++;
+                if (expected && error instanceof StepFailure && error.step === expectedStep) {
+                  expectedFailures.set(expected.kind, (expectedFailures.get(expected.kind) ?? 0) + 1);
                   return;
                 }
                 const reason = error instanceof StepFailure ? error.message.split('\n').slice(0, 2).join(': ') : String(error);
@@ -109,9 +128,9 @@ export function defineDaemonProviderSuite(suite: DaemonProviderSuite): void {
       const seconds = startedAt ? ((Date.now() - startedAt) / 1000).toFixed(1) : '0';
       const total = [...skipped.values()].reduce((a, b) => a + b, 0);
       const reasons = [...skipped].map(([tag, n]) => `${n} ${tag} (${suite.exclude[tag]})`);
-      const limitedNote = limited ? `, ${limited} failed as expected (known provider limitations)` : '';
+      const expectedNote = [...expectedFailures].map(([kind, n]) => `, ${n} failed as expected (known ${kind}s)`).join('');
       const lines = [
-        `${label}: ${passed}/${ran} passed${limitedNote} in ${seconds} s ` +
+        `${label}: ${passed}/${ran} passed${expectedNote} in ${seconds} s ` +
           `(${total} skipped${reasons.length ? `: ${reasons.join(', ')}` : ''}; ${notSelected} scenarios without ${modeTag} not applicable)`,
       ];
       for (const entry of failed) lines.push(`  FAILED ${entry}`);

@@ -1,12 +1,17 @@
 /**
  * Step definitions for the flagd testbed's provider suites (`flagd-testbed/gherkin/*.feature`), run
- * through the official `@openfeature/flagd-provider` (with `@openfeature/server-sdk`) against the
- * Vexil daemon process (./daemon-harness.ts). `rpc` connects to the evaluation port, `in-process`
- * to the sync port.
+ * through a provider under test (a ProviderFactory, ./provider-factory.ts, with
+ * `@openfeature/server-sdk`) against the Vexil daemon process (./daemon-harness.ts). `rpc` connects
+ * to the evaluation port, `in-process` to the sync port, `file` reads the harness's flag file.
  *
  * Like the evaluator steps, these only translate testbed text into SDK calls and compare what comes
  * back. Provider settings follow upstream's reference harness (java-sdk-contrib's e2e steps):
- * deadline 1 s, keep-alive off, retry grace period 2 s, then the scenario's own options on top.
+ * deadline 1 s, keep-alive off, retry grace period 2 s, then the scenario's own options on top, then
+ * where to connect. The provider types of "a <type> flagd provider" are upstream's: `stable`,
+ * `metadata`, `syncpayload`, `ssl` and `socket` are daemon configurations; `unavailable` points at a
+ * port where nothing listens (file mode: a missing file) and `forbidden` at a server that denies
+ * every call. Like upstream, the provider is awaited except for those two, whose initialisation is
+ * meant to fail.
  *
  * Events: every handler a scenario registers appends to one ordered log. "the X event handler
  * should have been executed" and "a X event was fired" wait for the first X event after the last one
@@ -16,6 +21,7 @@
 import {
   OpenFeature,
   ProviderEvents,
+  ProviderStatus,
   type Client,
   type EvaluationContext,
   type EvaluationDetails,
@@ -23,24 +29,23 @@ import {
   type FlagValue,
   type JsonValue,
   type Logger,
+  type Provider,
 } from '@openfeature/server-sdk';
-import { FlagdProvider } from '@openfeature/flagd-provider';
 import { DataTable, StepRegistry } from './steps.js';
 import { withTimeout, type DaemonConfigName, type DaemonHarness, type DaemonPool } from './daemon-harness.js';
+import type { ProviderFactory, ProviderMode, ProviderOptions } from './provider-factory.js';
 import { asValueType, check, parseTyped, show, typedEqual, type ValueType } from './values.js';
-
-export type ResolverMode = 'rpc' | 'in-process';
-
-/** The provider's constructor options (the package does not export the type). */
-type FlagdProviderOptions = NonNullable<ConstructorParameters<typeof FlagdProvider>[0]>;
 
 /** How long "should have been executed" (without "within") and "was fired" wait. */
 const EVENT_WAIT_MS = 20_000;
 /** How long closing a provider may take before it is abandoned (the official provider can hang). */
 const CLOSE_TIMEOUT_MS = 3_000;
 
+/** How long an awaited provider may take to become ready. */
+const READY_TIMEOUT_MS = 15_000;
+
 /** Provider settings before the scenario's options (upstream's reference harness). */
-const BASE_OPTIONS: FlagdProviderOptions = { deadlineMs: 1_000, keepAliveTime: 0, retryGracePeriod: 2 };
+const BASE_OPTIONS: ProviderOptions = { deadlineMs: 1_000, keepAliveTime: 0, retryGracePeriod: 2 };
 
 type EventType = 'ready' | 'error' | 'stale' | 'change';
 const EVENT_TYPES: Record<EventType, ProviderEvents> = {
@@ -58,13 +63,18 @@ interface RecordedEvent {
 }
 
 export interface ProviderWorld {
-  mode: ResolverMode;
+  factory: ProviderFactory;
+  mode: ProviderMode;
   pool: DaemonPool;
   started: number;
   domain: string;
-  options: FlagdProviderOptions;
+  /** The scenario's options, then (once the provider exists) everything the factory was given. */
+  options: ProviderOptions;
+  /** The daemon configuration's harness; in file mode its process is never started. */
   daemon?: DaemonHarness;
-  provider?: FlagdProvider;
+  /** What the provider points at, for failure messages. */
+  target?: string;
+  provider?: Provider;
   client?: Client;
   flag?: { type: ValueType; key: string; defaultValue: unknown };
   context: EvaluationContext;
@@ -80,13 +90,14 @@ export interface ProviderWorld {
 
 let worldCounter = 0;
 
-export function createProviderWorld(mode: ResolverMode, pool: DaemonPool): ProviderWorld {
+export function createProviderWorld(factory: ProviderFactory, mode: ProviderMode, pool: DaemonPool): ProviderWorld {
   worldCounter++;
   return {
+    factory,
     mode,
     pool,
     started: Date.now(),
-    domain: `vexil-${mode}-${worldCounter}`,
+    domain: `vexil-${factory.name}-${mode}-${worldCounter}`,
     options: {},
     context: {},
     events: [],
@@ -105,39 +116,26 @@ function recordingLogger(world: ProviderWorld): Logger {
 }
 
 /**
- * Closes the scenario's provider. The official provider keeps reconnecting after close when a
- * reconnect was pending (a closed gRPC channel fails `waitForReady` at once, which schedules the
- * next attempt at once), so before closing, its reconnect loop is cut off; the close itself is
- * bounded by a timeout.
+ * Closes the scenario's provider, after the factory's `beforeClose` (the official provider's
+ * reconnect loop is cut off there); the close itself is bounded by a timeout.
  */
 export async function disposeProviderWorld(world: ProviderWorld): Promise<void> {
   const provider = world.provider;
   world.provider = undefined;
   world.client = undefined;
   if (!provider) return;
-  neutraliseReconnects(provider);
+  world.factory.beforeClose?.(provider);
   try {
     await withTimeout(OpenFeature.clearProviders(), CLOSE_TIMEOUT_MS, 'provider close timed out');
   } catch {
-    // abandoned: the reconnect loop is already cut off and the channel closed or closing
-  }
-}
-
-/** Internals of @openfeature/flagd-provider 0.16 that keep a closed provider reconnecting. */
-function neutraliseReconnects(provider: FlagdProvider): void {
-  const service = (provider as unknown as { _service?: Record<string, unknown> })._service;
-  const fetcher = service?._dataFetcher as Record<string, unknown> | undefined;
-  for (const target of [service, fetcher]) {
-    if (!target) continue;
-    if (typeof target.listen === 'function') target.listen = () => {};
-    if (typeof target.reconnect === 'function') target.reconnect = () => {};
+    // abandoned: whatever the factory's beforeClose did must keep it from working on
   }
 }
 
 /** What the world holds, appended to failure messages. */
 export function describeProviderWorld(world: ProviderWorld): string {
   const lines = [
-    `  mode: ${world.mode}, options: ${show(world.options)}`,
+    `  ${world.factory.name} ${world.mode}${world.target ? ` -> ${world.target}` : ''}, options: ${show(world.options)}`,
     `  flag: ${show(world.flag)}`,
     `  context: ${show(world.context)}`,
   ];
@@ -151,7 +149,7 @@ export function describeProviderWorld(world: ProviderWorld): string {
     lines.push('  provider log (last 8):');
     for (const line of world.providerLog.slice(-8)) lines.push(`    ${line}`);
   }
-  if (world.daemon) {
+  if (world.daemon && world.mode !== 'file') {
     const d = world.daemon;
     lines.push(`  daemon ${d.name} (${d.running ? 'running' : 'stopped'}) ports ${show(d.ports)}; last log lines:`);
     for (const line of d.recentLogs(8)) lines.push(`    ${line.length > 400 ? `${line.slice(0, 400)}...` : line}`);
@@ -182,6 +180,8 @@ function providerOption(name: string, type: string, text: string): [string, unkn
     }
     case 'Boolean':
       return [key, parseTyped('Boolean', text)];
+    case 'StringList':
+      return [key, text.split(',').map((item) => item.trim()).filter(Boolean)];
     case 'CacheType': {
       const value = text.toLowerCase();
       if (value !== 'lru' && value !== 'disabled') throw new Error(`option ${name}: unsupported cache type "${text}"`);
@@ -197,11 +197,72 @@ function providerOption(name: string, type: string, text: string): [string, unkn
   }
 }
 
+/** Provider types served by a daemon configuration (or, in file mode, by its flag file). */
 const PROVIDER_TYPES: Record<string, DaemonConfigName> = {
   stable: 'default',
   metadata: 'metadata',
   syncpayload: 'sync-payload',
+  ssl: 'ssl',
+  socket: 'socket',
 };
+/** Configurations that are about the connection, which file mode does not have. */
+const CONNECTION_CONFIGS: readonly DaemonConfigName[] = ['ssl', 'socket'];
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * Where "a <type> flagd provider" points the provider: sets the connection options (or the flag
+ * file) and `world.daemon`/`world.target`. Returns whether to wait for the provider to be ready.
+ */
+async function connectOptions(world: ProviderWorld, providerType: string, options: ProviderOptions): Promise<boolean> {
+  const { mode, pool } = world;
+  if (providerType === 'unavailable') {
+    if (mode === 'file') {
+      options.offlineFlagSourcePath = pool.harness('default').path('not-existing.json');
+      world.target = 'a missing flag file';
+    } else {
+      Object.assign(options, { host: LOOPBACK, port: await pool.unusedPort() });
+      world.target = `port ${String(options.port)} (nothing listens)`;
+    }
+    return false;
+  }
+  if (providerType === 'forbidden') {
+    if (mode === 'file') throw new Error('a forbidden provider needs a connection, which file mode does not have');
+    const server = await pool.forbidden();
+    Object.assign(options, { host: LOOPBACK, port: server.port });
+    world.target = `port ${server.port} (every call PERMISSION_DENIED)`;
+    return false;
+  }
+  const config = PROVIDER_TYPES[providerType];
+  const known = [...Object.keys(PROVIDER_TYPES), 'unavailable', 'forbidden'];
+  if (!config) throw new Error(`unsupported provider type "${providerType}" (this setup runs ${known.join(', ')})`);
+  if (mode === 'file') {
+    if (CONNECTION_CONFIGS.includes(config)) throw new Error(`a ${providerType} provider has no meaning in file mode`);
+    const harness = pool.harness(config);
+    world.daemon = harness;
+    options.offlineFlagSourcePath = harness.fileSource;
+    world.target = harness.fileSource;
+    return true;
+  }
+  const daemon = await pool.get(config);
+  world.daemon = daemon;
+  if (config === 'socket') {
+    options.socketPath = mode === 'rpc' ? daemon.socketPath : daemon.syncSocketPath;
+    world.target = String(options.socketPath);
+  } else {
+    Object.assign(options, { host: LOOPBACK, port: mode === 'rpc' ? daemon.ports.evaluation : daemon.ports.sync });
+    world.target = `${daemon.name} daemon, port ${String(options.port)}`;
+  }
+  if (daemon.certificates) Object.assign(options, { tls: true, certPath: daemon.certificates.caCertPath });
+  return true;
+}
+
+/** The testbed's state names ("fatal", "not-ready") as the SDK's ProviderStatus. */
+function providerStatus(name: string): ProviderStatus {
+  const wanted = name.toUpperCase().replace(/-/g, '_');
+  const status = Object.values(ProviderStatus).find((s) => s === wanted);
+  if (!status) throw new Error(`unknown provider state "${name}" (expected one of ${Object.values(ProviderStatus).join(', ')})`);
+  return status;
+}
 
 async function evaluate(world: ProviderWorld): Promise<EvaluationDetails<FlagValue>> {
   const client = clientOf(world);
@@ -275,24 +336,29 @@ export const providerSteps = new StepRegistry<ProviderWorld>()
     (world.options as Record<string, unknown>)[key] = converted;
   })
   .define('a {word} flagd provider', async (world, providerType: string) => {
-    const config = PROVIDER_TYPES[providerType];
-    if (!config) throw new Error(`unsupported provider type "${providerType}" (this setup runs ${Object.keys(PROVIDER_TYPES).join(', ')})`);
-    const daemon = await world.pool.get(config);
-    world.daemon = daemon;
-    const port = world.mode === 'rpc' ? daemon.ports.evaluation : daemon.ports.sync;
-    const provider = new FlagdProvider({
-      ...BASE_OPTIONS,
-      ...world.options,
-      host: '127.0.0.1',
-      port,
-      resolverType: world.mode,
-    }, recordingLogger(world));
+    const options: ProviderOptions = { ...BASE_OPTIONS, ...world.options };
+    const wait = await connectOptions(world, providerType, options);
+    world.options = options;
+    const logger = recordingLogger(world);
+    const provider = world.factory.create(world.mode, options, logger);
     world.provider = provider;
-    await withTimeout(OpenFeature.setProviderAndWait(world.domain, provider), 15_000, `${world.mode} provider not ready within 15 s`);
+    const ready = OpenFeature.setProviderAndWait(world.domain, provider);
     world.client = OpenFeature.getClient(world.domain);
+    if (wait) {
+      await withTimeout(ready, READY_TIMEOUT_MS, `${world.mode} provider not ready within ${READY_TIMEOUT_MS / 1000} s`);
+    } else {
+      // Meant to fail: the SDK turns the failure into an error event (and status), which the
+      // scenario checks; the rejection itself only goes to the failure message.
+      ready.catch((error: unknown) => logger.warn('initialisation failed (expected):', error));
+    }
   })
   .define(/the connection is lost for (\d+)s/, async (world, seconds: string) => {
+    if (world.mode === 'file') throw new Error('file mode has no connection to lose');
     await daemonOf(world).loseConnectionFor(Number(seconds));
+  })
+  .define('the client should be in {word} state', (world, name: string) => {
+    const expected = providerStatus(name);
+    check(clientOf(world).providerStatus === expected, 'the provider status', expected, clientOf(world).providerStatus);
   })
   .define('the flag was modified', (world) => {
     daemonOf(world).change();
