@@ -296,6 +296,26 @@ describe('vexil start', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
   });
 
+  it('starts on the unix sockets a killed daemon left behind, and refuses sockets a live one serves', async () => {
+    write(flags('hello'));
+    const evalSock = join(dir, 'stale-eval.sock');
+    const syncSock = join(dir, 'stale-sync.sock');
+    const first = await startDaemon(['-f', `file:${file}`, '-d', evalSock, '-e', syncSock]);
+    // A second daemon on the same sockets must not take them from the live one.
+    const clash = spawnSync(process.execPath, [fileURLToPath(new URL('../bin/vexil.js', import.meta.url)), 'start', '-f', `file:${file}`, '-d', evalSock, '-e', syncSock, '-p', '0', '-m', '0', '-g', '0', '-r', '0'], { encoding: 'utf8', timeout: 15_000 });
+    expect(clash.status).not.toBe(0);
+    expect(`${clash.stdout}${clash.stderr}`).toMatch(/EADDRINUSE/);
+    const gone = new Promise((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGKILL');
+    await gone;
+    d = await startDaemon(['-f', `file:${file}`, '-d', evalSock, '-e', syncSock]);
+    const sync = new SyncClient(`unix:${syncSock}`, grpc.credentials.createInsecure());
+    const ev = new EvalV2Client(`unix:${evalSock}`, grpc.credentials.createInsecure());
+    clients.push(sync, ev);
+    expect((await unary(ev, 'ResolveString', { flagKey: 'banner' })).res).toMatchObject({ value: 'hello' });
+    expect((await unary(sync, 'FetchAllFlags', {})).err).toBeNull();
+  });
+
   it('on SIGTERM tells event streams provider_shutdown, ends sync streams, and exits 0; stream gauges return to 0', async () => {
     write(flags('hello'));
     d = await startDaemon(['-f', `file:${file}`]);

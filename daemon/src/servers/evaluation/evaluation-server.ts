@@ -18,6 +18,7 @@ import { evaluationRoutes } from './connect-adapter.js';
 import { EvaluationService, type EvaluationRecorder } from './evaluation-service.js';
 import { EventHub } from './event-hub.js';
 import { addEvaluationServices } from './grpc-adapter.js';
+import { removeStaleSocket } from '../stale-socket.js';
 
 export interface EvaluationServerOptions extends ContextOptions {
   store: FlagStore;
@@ -136,8 +137,10 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
           const a = net.address();
           resolve({ port: typeof a === 'object' && a !== null ? (a as AddressInfo).port : 0 });
         };
-        if (options.socketPath !== undefined) net.listen(options.socketPath, done);
-        else net.listen(options.port, options.host, done);
+        if (options.socketPath !== undefined) {
+          const path = options.socketPath;
+          removeStaleSocket(path).then(() => net.listen(path, done), reject);
+        } else net.listen(options.port, options.host, done);
       }),
     close: async () => {
       hub.shutdown();

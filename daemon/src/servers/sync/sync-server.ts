@@ -13,6 +13,7 @@ import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { Fanout } from '../fanout.js';
 import { grpcServiceDefinition, malformedRequest, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
+import { removeStaleSocket } from '../stale-socket.js';
 
 type CloseReason = 'normal_close' | 'client_disconnect' | 'deadline_exceeded' | 'error';
 
@@ -165,8 +166,10 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
           const a = net.address();
           resolve({ port: typeof a === 'object' && a !== null ? (a as AddressInfo).port : 0 });
         };
-        if (options.socketPath !== undefined) net.listen(options.socketPath, done);
-        else net.listen(options.port, options.host, done);
+        if (options.socketPath !== undefined) {
+          const path = options.socketPath;
+          removeStaleSocket(path).then(() => net.listen(path, done), reject);
+        } else net.listen(options.port, options.host, done);
       }),
     close: async () => {
       for (const s of streams) s.end();
