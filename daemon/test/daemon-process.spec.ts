@@ -386,6 +386,44 @@ describe('vexil start', () => {
     expect(JSON.parse(body)).toMatchObject({ value: 'hello', reason: 'STATIC' });
   });
 
+  it('serves Connect and gRPC-web over HTTP/2 too (h2c, and h2 chosen by ALPN under TLS), next to gRPC on the same connection kind', async () => {
+    write(flags('hello'));
+    d = await startDaemon(['-f', `file:${file}`]);
+    const base = `http://127.0.0.1:${d.ports.evaluation}`;
+    const connect = createClient(evaluationV1.Service, createConnectTransport({ baseUrl: base, httpVersion: '2' }));
+    expect(await connect.resolveString({ flagKey: 'banner' })).toMatchObject({ value: 'hello', reason: 'STATIC' });
+    const binary = createClient(evaluationV2.Service, createConnectTransport({ baseUrl: base, httpVersion: '2', useBinaryFormat: true }));
+    expect(await binary.resolveString({ flagKey: 'banner' })).toMatchObject({ value: 'hello', reason: 'STATIC' });
+    await expect(connect.resolveBoolean({ flagKey: 'missing' })).rejects.toMatchObject({ code: 5 }); // Connect NotFound
+    const web = createClient(evaluationV1.Service, createGrpcWebTransport({ baseUrl: base, httpVersion: '2' }));
+    expect(await web.resolveString({ flagKey: 'banner' })).toMatchObject({ value: 'hello' });
+    // Server streaming over h2c: the event stream opens with provider_ready.
+    const abort = new AbortController();
+    for await (const e of connect.eventStream({}, { signal: abort.signal })) {
+      expect(e.type).toBe('provider_ready');
+      break;
+    }
+    abort.abort();
+    const g = new EvalV2Client(`127.0.0.1:${d.ports.evaluation}`, grpc.credentials.createInsecure());
+    clients.push(g);
+    expect((await unary(g, 'ResolveString', { flagKey: 'banner' })).res).toMatchObject({ value: 'hello' });
+    await d.stop();
+
+    const cert = join(dir, 'h2-cert.pem');
+    const key = join(dir, 'h2-key.pem');
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    d = await startDaemon(['-f', `file:${file}`, '-c', cert, '-k', key]);
+    const tls = createClient(
+      evaluationV1.Service,
+      createConnectTransport({ baseUrl: `https://localhost:${d.ports.evaluation}`, httpVersion: '2', nodeOptions: { ca: readFileSync(cert) } }),
+    );
+    expect(await tls.resolveString({ flagKey: 'banner' })).toMatchObject({ value: 'hello', reason: 'STATIC' });
+    const gs = new EvalV2Client(`localhost:${d.ports.evaluation}`, grpc.credentials.createSsl(readFileSync(cert)));
+    clients.push(gs);
+    expect((await unary(gs, 'ResolveString', { flagKey: 'banner' })).res).toMatchObject({ value: 'hello' });
+  });
+
   it('serves evaluation on a unix socket with -d', async () => {
     write(flags('hello'));
     const sock = join(dir, 'vexil.sock');

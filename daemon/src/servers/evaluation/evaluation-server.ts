@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Http2ServerRequest, Http2ServerResponse, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
@@ -73,7 +74,8 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
   const connectHandler = connectNodeAdapter({ routes: evaluationRoutes(svc, hub, logger), readMaxBytes: maxBytes });
   const allowAny = options.corsOrigins.includes('*');
   const allowed = new Set(options.corsOrigins);
-  const http1 = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+  // Connect, gRPC-web and CORS, for HTTP/1.1 requests and for non-gRPC streams of HTTP/2 connections.
+  const handleHttp = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     const origin = req.headers.origin;
     if (origin !== undefined && (allowAny || allowed.has(origin))) {
       res.setHeader('Access-Control-Allow-Origin', allowAny ? '*' : origin);
@@ -96,8 +98,10 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
       res.once('close', end);
     }
     connectHandler(req, res);
-  });
+  };
+  const http1 = createHttpServer(handleHttp);
   http1.keepAliveTimeout = 65_000;
+  shareHttp2Connections(grpcServer, handleHttp, logger);
 
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
@@ -153,4 +157,39 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
       await closed;
     },
   };
+}
+
+/**
+ * HTTP/2 connections go to grpc-js, which answers anything but `application/grpc` with 415. flagd
+ * (connect-go) serves Connect and gRPC-web on those connections too, and browsers talking to a TLS
+ * daemon negotiate h2, so the streams grpc-js would refuse are handed to the Connect handler
+ * instead: the 'stream' listeners grpc-js put on its injector's HTTP/2 server are wrapped by a
+ * dispatcher on the content type. The server object is grpc-js's private `http2Servers` map; if a
+ * grpc-js release moves it, Connect over HTTP/2 is off (with a warning) and gRPC is unaffected. A
+ * test drives Connect over h2c and over TLS h2 so such a release is noticed.
+ */
+function shareHttp2Connections(
+  grpcServer: grpc.Server,
+  handleHttp: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+  logger: Logger,
+): void {
+  const servers = (grpcServer as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+  const h2 = servers instanceof Map ? [...servers.keys()].at(-1) : undefined;
+  const grpcListeners = h2?.listeners('stream') ?? [];
+  if (h2 === undefined || grpcListeners.length === 0) {
+    logger.warn('this grpc-js version hides its HTTP/2 server: Connect and gRPC-web over HTTP/2 are not served (HTTP/1.1 is)');
+    return;
+  }
+  h2.removeAllListeners('stream');
+  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    const type = headers['content-type'] ?? '';
+    if (type.startsWith('application/grpc') && !type.startsWith('application/grpc-web')) {
+      for (const listener of grpcListeners) listener.call(h2, stream, headers, flags, rawHeaders);
+      return;
+    }
+    // Node's own compatibility objects, as its HTTP/2 server builds them for a 'request' listener.
+    const Req = Http2ServerRequest as unknown as new (s: ServerHttp2Stream, h: IncomingHttpHeaders, o: undefined, r: string[]) => Http2ServerRequest;
+    const Res = Http2ServerResponse as unknown as new (s: ServerHttp2Stream) => Http2ServerResponse;
+    handleHttp(new Req(stream, headers, undefined, rawHeaders), new Res(stream));
+  });
 }
