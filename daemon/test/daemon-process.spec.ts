@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { service as healthService } from 'grpc-health-check';
 import { grpcServiceDefinition } from '../src/servers/grpc/definitions.js';
 import { eventually, startDaemon, type DaemonProcess } from './support/daemon-process.js';
 
@@ -314,6 +315,33 @@ describe('vexil start', () => {
     clients.push(sync, ev);
     expect((await unary(ev, 'ResolveString', { flagKey: 'banner' })).res).toMatchObject({ value: 'hello' });
     expect((await unary(sync, 'FetchAllFlags', {})).err).toBeNull();
+  });
+
+  it('answers gRPC health checks on the management port next to HTTP: NOT_SERVING until ready, then SERVING', async () => {
+    const missing = join(dir, 'later.json');
+    rmSync(missing, { force: true });
+    d = await startDaemon(['-f', `file:${missing}`], { ready: false });
+    const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
+    const h = new Health(`127.0.0.1:${d.ports.management}`, grpc.credentials.createInsecure());
+    clients.push(h);
+    const check = (service: string) =>
+      new Promise<{ err: grpc.ServiceError | null; status?: string }>((resolve) =>
+        (h as unknown as { check(r: unknown, cb: (e: grpc.ServiceError | null, r?: { status: string }) => void): void }).check({ service }, (err, res) => resolve({ err, status: res?.status })),
+      );
+    expect(await check('')).toMatchObject({ err: null, status: 'NOT_SERVING' });
+    expect((await fetch(`http://127.0.0.1:${d.ports.management}/readyz`)).status).toBe(412);
+    const watch = (h as unknown as { watch(r: unknown): grpc.ClientReadableStream<{ status: string }> }).watch({ service: 'flagd.sync.v1.FlagSyncService' });
+    const seen: string[] = [];
+    watch.on('data', (m: { status: string }) => seen.push(m.status));
+    watch.on('error', () => {});
+    await eventually(() => seen.includes('NOT_SERVING'));
+    writeFileSync(missing, JSON.stringify(flags('now')));
+    await eventually(() => seen.includes('SERVING'));
+    expect(await check('')).toMatchObject({ err: null, status: 'SERVING' });
+    expect(await check('flagd.evaluation.v2.Service')).toMatchObject({ err: null, status: 'SERVING' });
+    expect((await check('no.such.Service')).err?.code).toBe(grpc.status.NOT_FOUND);
+    expect((await fetch(`http://127.0.0.1:${d.ports.management}/readyz`)).status).toBe(200);
+    watch.cancel();
   });
 
   it('on SIGTERM tells event streams provider_shutdown, ends sync streams, and exits 0; stream gauges return to 0', async () => {

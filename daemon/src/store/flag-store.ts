@@ -63,6 +63,7 @@ export class FlagStore {
   private readonly byUri = new Map<string, SourceState>();
   private readonly views = new Map<string, View>();
   private version = 0;
+  private readonly readyListeners = new Set<() => void>();
 
   /** `sources` in priority order: a later source wins a flag key collision. */
   constructor(sources: readonly string[]) {
@@ -75,6 +76,29 @@ export class FlagStore {
   update(source: string, text: string): UpdateResult {
     const state = this.byUri.get(source);
     if (!state) throw new Error(`unknown source ${source}`);
+    const wasReady = this.ready;
+    try {
+      return this.apply(state, source, text);
+    } finally {
+      if (!wasReady && this.ready) for (const l of [...this.readyListeners]) l();
+    }
+  }
+
+  /** Calls `listener` once, when every source has synced (at once if that has happened). */
+  onReady(listener: () => void): () => void {
+    if (this.ready) {
+      listener();
+      return () => {};
+    }
+    const once = () => {
+      this.readyListeners.delete(once);
+      listener();
+    };
+    this.readyListeners.add(once);
+    return () => this.readyListeners.delete(once);
+  }
+
+  private apply(state: SourceState, source: string, text: string): UpdateResult {
     if (state.lastText === text) {
       state.synced = true;
       return { ok: true, changed: false, warnings: [] };

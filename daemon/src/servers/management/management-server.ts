@@ -4,19 +4,33 @@
  * As flagd (flagd/pkg/service/flag-evaluation/connect_service.go, startMetricsServer):
  * `/healthz` answers 200 as soon as the server is up; `/readyz` answers 412 Precondition Failed
  * until every source has delivered one good document, then 200; both with an empty body on
- * success. Our 412 names the sources still pending. flagd also serves grpc.health.v1 on this
- * port; that is not served here.
+ * success. Our 412 names the sources still pending.
+ *
+ * Also as flagd (open-feature/flagd#863): gRPC health checking (`grpc.health.v1.Health`, Check and
+ * Watch, for Kubernetes gRPC probes) on the same port. A connection that opens with the HTTP/2
+ * preface goes to grpc-js, anything else to fastify. The status is NOT_SERVING until the store is
+ * ready, SERVING after, and NOT_SERVING again while the daemon shuts down; for the overall
+ * service ("") and each flagd service name. The health service comes from `grpc-health-check`
+ * (grpc-node's own implementation).
  */
+import * as grpc from '@grpc/grpc-js';
 import { fastify, type FastifyPluginAsync } from 'fastify';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
-import { listenable, type RunningServer } from './listen.js';
+import type { RunningServer } from './listen.js';
 
 export type { RunningServer };
 
 /** What the routes need from the store. */
-export type ReadinessSource = Pick<FlagStore, 'ready' | 'pending' | 'evaluator'>;
+export type ReadinessSource = Pick<FlagStore, 'ready' | 'pending' | 'evaluator' | 'onReady'>;
+
+/** The services a health check may name, besides "" (the daemon as a whole). */
+export const HEALTH_SERVICES = ['flagd.evaluation.v1.Service', 'flagd.evaluation.v2.Service', 'flagd.sync.v1.FlagSyncService'] as const;
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 export interface ManagementRoutesOptions {
   store: ReadinessSource;
@@ -50,5 +64,57 @@ export const managementRoutes: FastifyPluginAsync<ManagementRoutesOptions> = asy
 export function createManagementServer(options: ManagementServerOptions): RunningServer {
   const app = fastify({ logger: false });
   void app.register(managementRoutes, { store: options.store, metrics: options.metrics });
-  return listenable(app, options, 'management');
+
+  const health = new HealthImplementation();
+  const setAll = (status: ServingStatus) => {
+    for (const service of ['', ...HEALTH_SERVICES]) health.setStatus(service, status);
+  };
+  setAll('NOT_SERVING');
+  const stopWatchingReady = options.store.onReady(() => setAll('SERVING'));
+  const grpcServer = new grpc.Server();
+  health.addToServer(grpcServer);
+  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+
+  const sockets = new Set<Socket>();
+  const net = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      const n = Math.min(first.length, H2_PREFACE.length);
+      if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) injector.injectConnection(socket);
+      else {
+        app.server.emit('connection', socket);
+        socket.resume();
+      }
+    });
+  });
+
+  return {
+    app,
+    async start() {
+      await app.ready();
+      const port = await new Promise<number>((resolve, reject) => {
+        net.once('error', reject);
+        net.listen(options.port, options.host, () => {
+          net.off('error', reject);
+          resolve((net.address() as AddressInfo).port);
+        });
+      });
+      options.logger.info({ port }, `management service listening at ${port}`);
+      return { port };
+    },
+    async close() {
+      stopWatchingReady();
+      // Probes see the daemon going away before its ports close.
+      setAll('NOT_SERVING');
+      const closed = new Promise<void>((resolve) => net.close(() => resolve()));
+      grpcServer.forceShutdown();
+      await app.close();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
 }
