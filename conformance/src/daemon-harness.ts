@@ -31,12 +31,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startForbiddenServer, type ForbiddenServer } from './forbidden-server.js';
 import { sharedTestCertificates, type TestCertificates } from './test-certificates.js';
+import { freePorts } from './free-ports.js';
 import { testbedPath } from './testbed.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -420,26 +420,6 @@ export class DaemonPool {
     await Promise.allSettled([...this.all().map((d) => d.dispose()), forbidden?.then((server) => server.close())]);
     this.daemons.clear();
   }
-}
-
-/** True when 127.0.0.1:port can be bound right now. */
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const probe = createServer();
-    probe.once('error', () => resolveFree(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolveFree(true)));
-  });
-}
-
-/** `count` free ports from 20000-31999 (below the ephemeral range), starting at a random place. */
-async function freePorts(count: number): Promise<number[]> {
-  const found: number[] = [];
-  let port = 20_000 + Math.floor(Math.random() * 11_000);
-  for (let tries = 0; found.length < count && tries < 2_000; tries++, port = port >= 31_999 ? 20_000 : port + 1) {
-    if (await isFree(port)) found.push(port);
-  }
-  if (found.length < count) throw new Error(`no ${count} free ports between 20000 and 31999`);
-  return found;
 }
 
 /** Four free ports for a daemon. */

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import type { ResolvedConfig } from '../config/index.js';
+import { ProviderConfigError, type ResolvedConfig } from '../config/index.js';
 
 export type ChannelSettings = Pick<ResolvedConfig, 'grpcTarget' | 'targetUri' | 'socketPath' | 'tls' | 'certPath' | 'keepAliveTime' | 'defaultAuthority'>;
 
@@ -35,7 +35,7 @@ export function channelOf(s: ChannelSettings): Channel {
     authority ??= t.authority;
   }
   // The certificate is read once, here: a missing file fails the provider's construction with its path.
-  const credentials = s.tls ? grpc.credentials.createSsl(s.certPath ? readFileSync(s.certPath) : undefined) : grpc.credentials.createInsecure();
+  const credentials = s.tls ? grpc.credentials.createSsl(s.certPath ? readCertificate(s.certPath) : undefined) : grpc.credentials.createInsecure();
   const options: grpc.ChannelOptions = {
     // The stream's own backoff decides when to try again; the channel's would add to it.
     'grpc.initial_reconnect_backoff_ms': 500,
@@ -44,4 +44,14 @@ export function channelOf(s: ChannelSettings): Channel {
   if (authority) options['grpc.default_authority'] = authority;
   if (s.keepAliveTime > 0) options['grpc.keepalive_time_ms'] = s.keepAliveTime;
   return { target, credentials, options };
+}
+
+/** The root certificate file; an unreadable one is a configuration error naming the option and path. */
+function readCertificate(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    throw new ProviderConfigError('certPath', `cannot read the certificate file ${JSON.stringify(path)} (${reason})`, { cause: err });
+  }
 }

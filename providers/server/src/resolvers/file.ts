@@ -82,9 +82,11 @@ export class FileResolver implements Resolver {
     const r = await this.read();
     if (this.stopped) return;
     if (!r.ok) {
-      // A file that is gone or unreadable keeps the last good flags; say so once per failure.
-      if (!this.failing) this.logger?.error(`${r.message}; still evaluating the last good flags`);
-      this.failing = true;
+      // Either way the last good flags stay. A file that is gone or unreadable is re-checked on
+      // every poll, so that is said once until it is readable again; a document that does not
+      // parse is only read when it changed, so each one is reported.
+      if (r.unparsable || !this.failing) this.logger?.error(`${r.message}; still evaluating the last good flags`);
+      this.failing = !r.unparsable;
       return;
     }
     this.failing = false;
@@ -94,7 +96,7 @@ export class FileResolver implements Resolver {
   }
 
   /** Reads the file; `document` is undefined when it has not changed since the last read. */
-  private async read(): Promise<{ ok: true; document?: string | object } | { ok: false; message: string }> {
+  private async read(): Promise<{ ok: true; document?: string | object } | { ok: false; message: string; unparsable?: true }> {
     let text: string;
     try {
       const st = await stat(this.path);
@@ -112,7 +114,7 @@ export class FileResolver implements Resolver {
       try {
         return { ok: true, document: parseYaml(text, { maxAliasCount: 100 }) as object };
       } catch (err) {
-        return { ok: false, message: `${this.path} is not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+        return { ok: false, unparsable: true, message: `${this.path} is not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
       }
     }
     return { ok: true, document: text };

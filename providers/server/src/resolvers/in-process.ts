@@ -10,10 +10,9 @@ import type { JsonObject as ProtoJsonObject } from '@bufbuild/protobuf';
 import { syncV1 } from '@vexil/proto';
 import { grpcServiceDefinition } from '@vexil/proto/grpc-js';
 import { channelOf, type ChannelSettings } from '../grpc/channel.js';
-import type { ResilientStream } from '../grpc/resilient-stream.js';
 import { LocalFlags } from './local-flags.js';
 import type { FlagType, Resolver, ResolverEvents } from './resolver.js';
-import { startSession } from './stream-session.js';
+import { startSession, type Session } from './stream-session.js';
 
 const SyncClient = grpc.makeGenericClientConstructor(grpcServiceDefinition(syncV1.FlagSyncService), 'FlagSyncService');
 
@@ -34,7 +33,7 @@ export class InProcessResolver implements Resolver {
   private readonly flags: LocalFlags;
   private readonly client: grpc.Client;
   private readonly target: string;
-  private stream: ResilientStream<SyncResponse> | undefined;
+  private session: Session | undefined;
   /** The enricher's output for the latest sync_context; undefined when it adds nothing. */
   private enrichment: EvaluationContext | undefined;
 
@@ -75,13 +74,13 @@ export class InProcessResolver implements Resolver {
       },
       events,
     );
-    this.stream = session.stream;
+    this.session = session;
     return session.ready;
   }
 
   async disconnect(): Promise<void> {
-    this.stream?.stop();
-    this.stream = undefined;
+    this.session?.stop();
+    this.session = undefined;
     this.client.close();
   }
 

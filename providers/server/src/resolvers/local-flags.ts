@@ -3,7 +3,7 @@
  * flagd's JSON documents. A refused document keeps the previous set in force (the official
  * provider would go on with no flags) and is logged with the flag key and JSON path.
  */
-import { Evaluator, isFlagConfigError, type EvaluationContext as CoreContext, type ResolutionDetails as CoreDetails } from '@vexil/core';
+import { Evaluator, type EvaluationContext as CoreContext, type ResolutionDetails as CoreDetails } from '@vexil/core';
 import { ErrorCode, type EvaluationContext, type JsonValue, type Logger, type ResolutionDetails } from '@openfeature/server-sdk';
 import type { FlagType } from './resolver.js';
 
@@ -31,7 +31,8 @@ export class LocalFlags {
       for (const w of r.warnings) this.logger?.warn(`flag set from ${this.origin}: ${w.message} (at ${w.path})`);
       return { ok: true, changed: r.changed };
     } catch (err) {
-      const message = isFlagConfigError(err) ? `${err.message} (at ${err.path})` : err instanceof Error ? err.message : String(err);
+      // A FlagConfigError's message already ends with "(at <path>)".
+      const message = err instanceof Error ? err.message : String(err);
       this.logger?.error(`refused the flag set from ${this.origin}: ${message}; ${this.loaded ? 'still evaluating the last good one' : 'no flags yet'}`);
       return { ok: false, message };
     }

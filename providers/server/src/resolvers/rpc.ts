@@ -10,10 +10,9 @@ import { ErrorCode, StandardResolutionReasons, type EvaluationContext, type Json
 import { evaluationV2 } from '@vexil/proto';
 import { grpcServiceDefinition } from '@vexil/proto/grpc-js';
 import { channelOf, type ChannelSettings } from '../grpc/channel.js';
-import type { ResilientStream } from '../grpc/resilient-stream.js';
 import { Lru } from './lru.js';
 import type { FlagType, Resolver, ResolverEvents } from './resolver.js';
-import { startSession } from './stream-session.js';
+import { startSession, type Session } from './stream-session.js';
 
 const EvaluationClient = grpc.makeGenericClientConstructor(grpcServiceDefinition(evaluationV2.Service), 'Service');
 
@@ -25,6 +24,8 @@ export interface RpcSettings extends ChannelSettings {
   fatalStatusCodes: ReadonlySet<number>;
   /** 0 disables the cache. */
   maxCacheSize: number;
+  /** Sent as the `flagd-selector` header on every call, so the daemon evaluates that flag set. */
+  selector?: string;
 }
 
 const METHODS: Record<FlagType, string> = { boolean: 'ResolveBoolean', string: 'ResolveString', number: 'ResolveFloat', object: 'ResolveObject' };
@@ -58,9 +59,11 @@ export class RpcResolver implements Resolver {
   private readonly client: grpc.Client;
   private readonly target: string;
   private readonly cache: Lru<string, ResolutionDetails<JsonValue>> | undefined;
-  private stream: ResilientStream<ServerEvent> | undefined;
+  private session: Session | undefined;
   /** The cache serves only while the event stream vouches for it (or during the STALE grace). */
   private cacheValid = false;
+  /** The call metadata: the selector header, when there is one. */
+  private readonly metadata = new grpc.Metadata();
 
   constructor(
     private readonly settings: RpcSettings,
@@ -70,6 +73,7 @@ export class RpcResolver implements Resolver {
     this.target = channel.target;
     this.client = new EvaluationClient(channel.target, channel.credentials, channel.options);
     this.cache = settings.maxCacheSize > 0 ? new Lru(settings.maxCacheSize) : undefined;
+    if (settings.selector) this.metadata.set('flagd-selector', settings.selector);
   }
 
   connect(events: ResolverEvents): Promise<void> {
@@ -80,7 +84,7 @@ export class RpcResolver implements Resolver {
         open: (deadline) =>
           (this.client as unknown as { EventStream(r: unknown, md: grpc.Metadata, o: grpc.CallOptions): grpc.ClientReadableStream<ServerEvent> }).EventStream(
             {},
-            new grpc.Metadata(),
+            this.metadata,
             deadline ? { deadline } : {},
           ),
         handle: (event) => {
@@ -104,13 +108,13 @@ export class RpcResolver implements Resolver {
       },
       events,
     );
-    this.stream = session.stream;
+    this.session = session;
     return session.ready;
   }
 
   async disconnect(): Promise<void> {
-    this.stream?.stop();
-    this.stream = undefined;
+    this.session?.stop();
+    this.session = undefined;
     this.cache?.clear();
     this.client.close();
   }
@@ -128,7 +132,7 @@ export class RpcResolver implements Resolver {
     }
     const method = (this.client as unknown as Record<string, Unary>)[METHODS[type]];
     return new Promise((resolve) => {
-      method.call(this.client, { flagKey, context }, new grpc.Metadata(), { deadline: Date.now() + this.settings.deadlineMs }, (err, res) => {
+      method.call(this.client, { flagKey, context }, this.metadata, { deadline: Date.now() + this.settings.deadlineMs }, (err, res) => {
         if (err || res === undefined) {
           const code = err ? errorCodeOf(err.code) : ErrorCode.GENERAL;
           if (code === ErrorCode.GENERAL) logger.warn(`flag '${flagKey}': ${err?.details || err?.message || 'no response'} (${this.target})`);

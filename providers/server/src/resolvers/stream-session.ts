@@ -26,8 +26,18 @@ export interface SessionOptions<T> {
   recovered?(): void;
 }
 
-/** Starts the stream; resolves on the first current message. The stream is returned for stop(). */
-export function startSession<T>(options: SessionOptions<T>, events: ResolverEvents): { stream: ResilientStream<T>; ready: Promise<void> } {
+export interface Session {
+  /** Resolves on the first current message; rejects on a failed first attempt or after `deadlineMs`. */
+  ready: Promise<void>;
+  /**
+   * Stops the stream and, if `ready` is still pending, rejects it now: its `deadlineMs` timer would
+   * otherwise keep a closed provider's process alive until it fired.
+   */
+  stop(): void;
+}
+
+/** Starts the stream; resolves on the first current message. */
+export function startSession<T>(options: SessionOptions<T>, events: ResolverEvents): Session {
   const s = options.settings;
   // Whether the stream broke (or never worked) since the flags were last known to be current.
   let down = false;
@@ -86,5 +96,11 @@ export function startSession<T>(options: SessionOptions<T>, events: ResolverEven
     },
   );
   stream.start();
-  return { stream, ready };
+  return {
+    ready,
+    stop: () => {
+      stream.stop();
+      settle(new GeneralError(`closed before the ${options.label} delivered anything`));
+    },
+  };
 }
