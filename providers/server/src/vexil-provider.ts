@@ -55,7 +55,7 @@ export class VexilProvider implements Provider {
   /** The options after defaults and FLAGD_* variables, as this provider runs with them. */
   readonly config: ResolvedConfig;
 
-  private readonly resolver: Resolver;
+  private resolver: Resolver;
   private state: State = 'NOT_READY';
   private graceTimer: NodeJS.Timeout | undefined;
 
@@ -73,6 +73,11 @@ export class VexilProvider implements Provider {
   }
 
   async initialize(_context?: EvaluationContext): Promise<void> {
+    if (this.state === 'CLOSED') {
+      // Set again after a close (the SDK allows it): start afresh with a new connection.
+      this.resolver = createResolver(this.config, this.logger);
+      this.state = 'NOT_READY';
+    }
     const events: ResolverEvents = {
       reconnected: (flagsChanged) => {
         this.clearGrace();

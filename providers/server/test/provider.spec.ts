@@ -452,6 +452,18 @@ describe('onClose', () => {
     );
   }
 
+  it('can be set again after it was closed, and then follows changes as before', async () => {
+    const { daemon, path } = await flagDaemon({ 'a.json': FLAGS_A });
+    const provider = new VexilProvider({ resolverType: 'in-process', ...FAST_RETRY, port: daemon.ports.sync });
+    const first = await bindReady(provider);
+    await expectFlagsA(first.client);
+    await OpenFeature.clearProviders();
+    const again = await bindReady(provider);
+    await expectFlagsA(again.client);
+    writeAtomic(path('a.json'), FLAGS_A_CHANGED);
+    expect(sorted((await again.events.nth(ProviderEvents.ConfigurationChanged, 1)).details.flagsChanged)).toEqual(CHANGED_KEYS);
+  });
+
   it('lets a process that used a connected provider exit by itself, in every mode', async () => {
     const { daemon, path } = await flagDaemon({ 'a.json': FLAGS_A });
     const cases: VexilProviderOptions[] = [
