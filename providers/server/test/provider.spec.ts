@@ -361,10 +361,10 @@ describe('lifecycle', () => {
     expect(await client.getStringDetails('static-string', 'dflt')).toMatchObject({ value: '#f00', reason: 'CACHED' });
   });
 
-  it('fails initialisation when nothing listens, evaluates to the default with PROVIDER_NOT_READY, and becomes READY when the daemon starts', async () => {
+  it.each(['in-process', 'rpc'] as const)('%s: fails initialisation when nothing listens, evaluates to the default with PROVIDER_NOT_READY, and becomes READY when the daemon starts', async (mode) => {
     const [port] = await freePorts(1);
     const started = performance.now();
-    const { client, events, ready } = await bind(new VexilProvider({ ...FAST_RETRY, resolverType: 'in-process', port, deadlineMs: 300 }));
+    const { client, events, ready } = await bind(new VexilProvider({ ...FAST_RETRY, resolverType: mode, port, deadlineMs: 300 }));
     expect(ready.status).toBe('rejected');
     expect(performance.now() - started).toBeLessThan(2_000);
     // @openfeature/server-sdk 1.23: a rejected initialize means status ERROR and an ERROR event;
@@ -379,7 +379,7 @@ describe('lifecycle', () => {
 
     const dir = tempDir();
     writeAtomic(join(dir, 'a.json'), FLAGS_A);
-    await startVexil(['-f', `file:${join(dir, 'a.json')}`], { sync: port });
+    await startVexil(['-f', `file:${join(dir, 'a.json')}`], mode === 'rpc' ? { evaluation: port } : { sync: port });
     await events.nth(ProviderEvents.Ready, 1, 8_000);
     expect(client.providerStatus).toBe(ProviderStatus.READY);
     expect(await client.getBooleanDetails('static-bool', false)).toMatchObject({ value: true, reason: 'STATIC' });

@@ -62,6 +62,8 @@ export class RpcResolver implements Resolver {
   private session: Session | undefined;
   /** The cache serves only while the event stream vouches for it (or during the STALE grace). */
   private cacheValid = false;
+  /** Whether the daemon has ever said provider_ready: before that a failed call is PROVIDER_NOT_READY. */
+  private everReady = false;
   /** The call metadata: the selector header, when there is one. */
   private readonly metadata = new grpc.Metadata();
 
@@ -91,6 +93,7 @@ export class RpcResolver implements Resolver {
           switch (event.type) {
             case 'provider_ready':
               this.cacheValid = true;
+              this.everReady = true;
               return { current: true, changed: [] };
             case 'configuration_change': {
               const flags = event.data?.['flags'];
@@ -134,7 +137,10 @@ export class RpcResolver implements Resolver {
     return new Promise((resolve) => {
       method.call(this.client, { flagKey, context }, this.metadata, { deadline: Date.now() + this.settings.deadlineMs }, (err, res) => {
         if (err || res === undefined) {
-          const code = err ? errorCodeOf(err.code) : ErrorCode.GENERAL;
+          // A daemon that answers with a flagd status code is there; one that cannot be reached
+          // before it was ever ready means the provider is not ready, as in-process says.
+          const reached = err !== null && err.code !== grpc.status.UNAVAILABLE && err.code !== grpc.status.DEADLINE_EXCEEDED;
+          const code = !this.everReady && !reached ? ErrorCode.PROVIDER_NOT_READY : err ? errorCodeOf(err.code) : ErrorCode.GENERAL;
           if (code === ErrorCode.GENERAL) logger.warn(`flag '${flagKey}': ${err?.details || err?.message || 'no response'} (${this.target})`);
           return resolve({ value: defaultValue, reason: StandardResolutionReasons.ERROR, errorCode: code, errorMessage: err?.details || err?.message });
         }
