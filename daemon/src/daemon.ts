@@ -1,7 +1,8 @@
 /**
  * The daemon: sources feed the store; the store feeds the servers. Nothing else pushes to clients.
  * `startDaemon` brings everything up from a parsed configuration; `stop()` drains in-flight calls,
- * tells stream subscribers provider_shutdown, and stops every source.
+ * tells stream subscribers provider_shutdown (browser rule streams: `event: shutdown`, ended
+ * before the OFREP server closes), and stops every source.
  */
 import { readFileSync } from 'node:fs';
 import type { DaemonConfig } from './config/daemon-config.js';
@@ -69,6 +70,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     host,
     port: config.ofrepPort,
     corsOrigins: config.corsOrigins,
+    browserRules: config.browserRules,
     contextValues: config.contextValues,
     contextFromHeaders: config.contextFromHeaders,
   });

@@ -60,6 +60,7 @@ describe('defaults', () => {
       contextValues: {},
       contextFromHeaders: {},
       corsOrigins: [],
+      browserRules: [],
       logFormat: 'console',
       streamDeadlineMs: 0,
       disableSyncMetadata: false,
@@ -174,6 +175,19 @@ describe('repeatable flags', () => {
     expect(c.sources.map((s) => s.uri)).toEqual(['file:a.json', 'file:b.json']);
   });
 
+  it('--browser-rules repeats, splits commas and trims; all and * are kept as given', () => {
+    expect(config(['start', '--browser-rules', 'flagSetId=web', '--browser-rules', ' all , *,source=flags.json']).browserRules).toEqual([
+      'flagSetId=web',
+      'all',
+      '*',
+      'source=flags.json',
+    ]);
+    expect(config(['start', '--browser-rules=flagSetId=web']).browserRules).toEqual(['flagSetId=web']);
+    expect(config(['start'], { FLAGD_BROWSER_RULES: 'flagSetId=a,flagSetId=b' }).browserRules).toEqual(['flagSetId=a', 'flagSetId=b']);
+    expect(config(['start', '--config', tempFile('browser.yaml', 'browser-rules: flagSetId=web\n')]).browserRules).toEqual(['flagSetId=web']);
+    expect(config(['start', '--browser-rules', 'all'], { FLAGD_BROWSER_RULES: '*' }).browserRules).toEqual(['all']);
+  });
+
   it('-C repeats and splits commas', () => {
     expect(config(['start', '-C', 'https://a', '--cors-origin', 'https://b,https://c', '-C', '*']).corsOrigins).toEqual([
       'https://a',
@@ -218,6 +232,7 @@ describe('environment variables', () => {
       FLAGD_URI: 'file:a.json https://h.example/f.json',
       FLAGD_SOURCES: '[{"uri":"grpc-host:8015","provider":"grpc","selector":"flagSetId=x"}]',
       FLAGD_CORS_ORIGIN: 'https://a https://b',
+      FLAGD_BROWSER_RULES: 'flagSetId=web all',
       FLAGD_CONTEXT_VALUE: 'a=1,b=2',
       FLAGD_CONTEXT_FROM_HEADER: '{"X-Tenant":"tenant"}',
       FLAGD_LOG_FORMAT: 'json',
@@ -243,6 +258,7 @@ describe('environment variables', () => {
       contextValues: { a: '1', b: '2' },
       contextFromHeaders: { 'x-tenant': 'tenant' },
       corsOrigins: ['https://a', 'https://b'],
+      browserRules: ['flagSetId=web', 'all'],
       logFormat: 'json',
       tls: { certPath: '/c.pem', keyPath: '/k.pem' },
       socketPath: '/run/vexil.sock',
@@ -374,6 +390,9 @@ describe('config files', () => {
         '      X-Api-Version: "2"',
         'cors-origin:',
         '  - https://app.example',
+        'browser-rules:',
+        '  - flagSetId=web',
+        '  - source=https://flags.example/f.json',
         'context-value:',
         '  region: eu',
         '  tier: 3',
@@ -405,6 +424,7 @@ describe('config files', () => {
       contextValues: { region: 'eu', tier: '3' },
       contextFromHeaders: { 'x-tenant': 'tenant' },
       corsOrigins: ['https://app.example'],
+      browserRules: ['flagSetId=web', 'source=https://flags.example/f.json'],
       logFormat: 'json',
       tls: { certPath: '/tls/c.pem', keyPath: '/tls/k.pem' },
       socketPath: '/run/v.sock',

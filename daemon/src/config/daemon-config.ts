@@ -25,6 +25,11 @@ export interface DaemonConfig {
   readonly contextFromHeaders: Readonly<Record<string, string>>;
   /** Allowed CORS origins for browsers: -C/--cors-origin (repeatable; "*" allows any). */
   readonly corsOrigins: readonly string[];
+  /**
+   * Selectors whose flag rules browsers may fetch on the OFREP port: --browser-rules (repeatable;
+   * `all` for the request without a selector, `*` for every selector). Vexil only.
+   */
+  readonly browserRules: readonly string[];
   readonly logFormat: LogFormat;
   /** TLS for the servers: -c/--server-cert-path and -k/--server-key-path. */
   readonly tls?: { readonly certPath: string; readonly keyPath: string };

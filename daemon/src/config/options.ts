@@ -174,6 +174,17 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     scope: 'start',
     help: 'Allowed CORS origin, repeatable (or comma-separated); * allows any origin. In the environment, separate with spaces.',
   }),
+  opt({
+    name: 'browser-rules',
+    kind: 'list',
+    arg: 'selector',
+    scope: 'start',
+    help:
+      'Flag set whose rules browsers may fetch (GET /vexil/v1/rules and /vexil/v1/stream on the OFREP port), repeatable ' +
+      '(or comma-separated): a selector as clients send it (flagSetId=web, source=...); all: the request without a selector; ' +
+      '*: every selector. Flag sets with "browserRules": true in their metadata are exposed too; others get 403 (targeting ' +
+      'rules can hold personal data). Vexil only. In the environment, separate with spaces.',
+  }),
   // --- start: evaluation context ---------------------------------------------------------------
   opt({
     name: 'context-value',

@@ -64,6 +64,8 @@
  *   (Go reads a bare number as nanoseconds; here only `0` may go without one). Unknown config-file keys are errors.
  * - Ports must be integers 0-65535; 0 binds any free port (tests; the log says which). --server-cert-path and --server-key-path go together.
  *   -H header names are lower-cased (HTTP and gRPC metadata names are case-insensitive).
+ * - --browser-rules (env FLAGD_BROWSER_RULES, config key browser-rules) is vexil's own: the flag sets
+ *   whose rules browsers may fetch on the OFREP port (servers/browser).
  * - Lists and maps from the environment accept commas as well as whitespace, and -X/-H also a JSON
  *   object. In a `k=v,x` pair list, a piece without `=` continues the previous value (pflag does
  *   the same), and `a=b=c` keeps `b=c` as the value.
@@ -110,6 +112,7 @@ export const DEFAULT_CONFIG: DaemonConfig = deepFreeze({
   contextValues: {},
   contextFromHeaders: {},
   corsOrigins: [],
+  browserRules: [],
   logFormat: 'console',
   streamDeadlineMs: 0,
   disableSyncMetadata: false,
@@ -426,6 +429,7 @@ function resolve(
     contextValues: get('context-value', toContextValues)?.value ?? {},
     contextFromHeaders: get('context-from-header', toHeaderMappings)?.value ?? {},
     corsOrigins: get('cors-origin', toList)?.value ?? [],
+    browserRules: get('browser-rules', toList)?.value ?? [],
     logFormat,
     ...(tls ? { tls } : {}),
     ...(socketPath !== undefined ? { socketPath } : {}),

@@ -308,7 +308,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const evaluationDuration = new FastHistogram('vexil_evaluation_duration_seconds', 'Time spent evaluating flags, per evaluation.', EVALUATION_BUCKETS).register(registry);
   const eventStreams = new Gauge<'service'>({
     name: 'vexil_event_streams_active',
-    help: 'Open evaluation event streams.',
+    help: 'Open event streams: evaluation EventStream per service, and sse (rules for browsers).',
     labelNames: ['service'],
     registers,
   });

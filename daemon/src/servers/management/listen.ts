@@ -1,4 +1,6 @@
 /** Start and stop for the daemon's Fastify servers (management, OFREP). */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../telemetry/logger.js';
 
@@ -6,11 +8,20 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   /** Listens on the configured host and port; resolves with the bound port (useful with port 0). */
   start(): Promise<{ port: number }>;
-  /** Stops listening and waits for in-flight requests. */
+  /** Stops listening and waits for in-flight requests; connections without one are closed. */
   close(): Promise<void>;
 }
 
 export function listenable(app: FastifyInstance, options: { host: string; port: number; logger: Logger }, name: string): RunningServer {
+  // Connections that have not sent a request yet: a browser's preconnect, or a client opening a
+  // fresh connection after an aborted stream (undici does). Node's close() counts them as active,
+  // not idle, so each would hold close() until the headers timeout.
+  const fresh = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    fresh.add(socket);
+    socket.once('close', () => fresh.delete(socket));
+  });
+  app.server.on('request', (req: IncomingMessage) => fresh.delete(req.socket));
   return {
     app,
     async start() {
@@ -21,7 +32,18 @@ export function listenable(app: FastifyInstance, options: { host: string; port: 
       return { port };
     },
     async close() {
-      await app.close();
+      // While closing, a request would get 503 anyway: drop the connections that have none,
+      // now and as they come, until the server has closed.
+      const sweep = () => {
+        for (const socket of fresh) socket.destroy();
+      };
+      sweep();
+      const timer = setInterval(sweep, 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(timer);
+      }
     },
   };
 }

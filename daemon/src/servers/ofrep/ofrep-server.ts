@@ -6,6 +6,9 @@
  *   POST /ofrep/v1/evaluate/flags/{key}   one flag
  *   POST /ofrep/v1/evaluate/flags         every enabled flag, with an ETag; If-None-Match → 304
  *
+ * and, on the same port, Vexil's rules for browsers (GET /vexil/v1/rules and /vexil/v1/stream,
+ * ../browser/browser-routes.ts).
+ *
  * The body is `{ "context": { … } }`, context optional; an empty body is an empty context. A body
  * that is not JSON, not an object, or whose context is not an object is refused with 400
  * INVALID_CONTEXT (flagd ignores a non-object context with a warning; the spec types it as an
@@ -19,7 +22,9 @@ import type { EvaluationContext } from '@vexil/core';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { browserRoutes, type BrowserRoutesOptions } from '../browser/browser-routes.js';
 import { mergeContext, type ContextOptions } from '../context.js';
+import { createCors } from '../cors.js';
 import { listenable, type RunningServer } from '../management/listen.js';
 import { etagOf, ifNoneMatch } from './etag.js';
 import { evaluateFlag, evaluateFlags, type EvaluationNote, type SingleResult } from './responses.js';
@@ -48,6 +53,13 @@ export interface OfrepRoutesOptions extends ContextOptions {
 export interface OfrepServerOptions extends OfrepRoutesOptions {
   host: string;
   port: number;
+  /** The OFREP routes' needs and the rules-for-browsers routes' (served on the same port). */
+  store: OfrepRoutesOptions['store'] & BrowserRoutesOptions['store'];
+  metrics: OfrepRoutesOptions['metrics'] & BrowserRoutesOptions['metrics'];
+  /** `--browser-rules`: selectors whose rules browsers may fetch; none by default. */
+  browserRules?: readonly string[];
+  /** Internal tuning of the rules streams (keep-alive interval, slow-client limit, shutdown grace); tests shorten them. */
+  browserStreams?: Pick<BrowserRoutesOptions, 'keepAliveMs' | 'maxBufferedBytes' | 'shutdownGraceMs'>;
 }
 
 type Parsed = { ok: true; context: Record<string, unknown> | undefined } | { ok: false; details: string };
@@ -79,44 +91,15 @@ function headerGetter(req: FastifyRequest): (name: string) => string | undefined
   };
 }
 
-function corsOrigin(origins: readonly string[]): '*' | RegExp[] {
-  if (origins.length === 0 || origins.includes('*')) return '*';
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  return origins.map((o) => new RegExp(`^${o.split('*').map(escape).join('.*')}$`, 'i'));
-}
-
 /** The OFREP routes with their body parsing, CORS, error shapes and HTTP metrics, as an encapsulated plugin. */
 export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, opts) => {
   const { store, metrics, logger } = opts;
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
 
-  // CORS as flagd's setup (rs/cors): done in the handlers rather than a per-request hook, which
-  // costs more than an evaluation on this hot path.
-  const origins = corsOrigin(opts.corsOrigins);
-  const allowedOrigin = (origin: string | undefined): string | undefined => {
-    if (origin === undefined) return undefined;
-    if (origins === '*') return '*';
-    return origins.some((re) => re.test(origin)) ? origin : undefined;
-  };
-  const cors = (req: FastifyRequest, reply: FastifyReply) => {
-    const origin = allowedOrigin(req.headers.origin);
-    if (origin === undefined) return;
-    reply.header('access-control-allow-origin', origin);
-    // ETag is not CORS-safelisted: without this a browser cannot read it to send If-None-Match.
-    reply.header('access-control-expose-headers', 'ETag');
-    if (origin !== '*') reply.header('vary', 'Origin');
-  };
-  app.options('*', (req, reply) => {
-    const origin = allowedOrigin(req.headers.origin);
-    if (origin !== undefined) {
-      reply.header('access-control-allow-origin', origin);
-      if (origin !== '*') reply.header('vary', 'Origin');
-      reply.header('access-control-allow-methods', 'HEAD, GET, POST, PUT, PATCH, DELETE');
-      const asked = req.headers['access-control-request-headers'];
-      if (asked) reply.header('access-control-allow-headers', asked);
-    }
-    reply.code(204).send();
-  });
+  // CORS as flagd's setup (rs/cors), shared with the rules-for-browsers routes (../cors.ts).
+  const { apply: cors, preflight } = createCors(opts.corsOrigins);
+  // Every path of the server: the browser routes' own OPTIONS routes are static and win over this one.
+  app.options('*', preflight);
 
   // Every body is bytes; the handlers parse JSON themselves to answer in OFREP's terms.
   app.removeAllContentTypeParsers();
@@ -216,5 +199,13 @@ export function createOfrepServer(options: OfrepServerOptions): RunningServer {
     routerOptions: { maxParamLength: 2048 },
   });
   void app.register(ofrepRoutes, options);
+  void app.register(browserRoutes, {
+    store: options.store,
+    metrics: options.metrics,
+    logger: options.logger,
+    corsOrigins: options.corsOrigins,
+    browserRules: options.browserRules ?? [],
+    ...options.browserStreams,
+  });
   return listenable(app, options, 'ofrep');
 }
