@@ -175,6 +175,25 @@ describe('vexil start', () => {
     await expect(client.resolveString({ flagKey: 'missing' })).rejects.toMatchObject({ code: 5 });
   });
 
+  it('answers CORS on the evaluation port as flagd: any origin without -C, wildcards inside -C origins', async () => {
+    write(flags('hello'));
+    const preflight = (port: number, origin: string) =>
+      fetch(`http://127.0.0.1:${port}/flagd.evaluation.v1.Service/ResolveAll`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    d = await startDaemon(['-f', `file:${file}`]);
+    const open = await preflight(d.ports.evaluation, 'http://anywhere.example');
+    expect(open.status).toBe(204);
+    expect(open.headers.get('access-control-allow-origin')).toBe('*');
+    await d.stop();
+    d = await startDaemon(['-f', `file:${file}`, '-C', 'http://127.0.0.1:*']);
+    const wild = await preflight(d.ports.evaluation, 'http://127.0.0.1:9999');
+    expect(wild.status).toBe(204);
+    expect(wild.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:9999');
+    expect((await preflight(d.ports.evaluation, 'http://other.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('serves Connect over HTTP/1.1 (v1 ResolveAll and EventStream, as the flagd web provider calls them) with CORS', async () => {
     write(flags('hello'));
     d = await startDaemon(['-f', `file:${file}`, '-C', 'http://app.example']);

@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
+import { createCors } from '../cors.js';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Http2ServerRequest, Http2ServerResponse, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
@@ -72,14 +73,15 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
   const connectHandler = connectNodeAdapter({ routes: evaluationRoutes(svc, hub, logger), readMaxBytes: maxBytes });
-  const allowAny = options.corsOrigins.includes('*');
-  const allowed = new Set(options.corsOrigins);
+  // As flagd's rs/cors setup: no -C origins (or `*`) allows any origin; `*` inside one is a wildcard.
+  const cors = createCors(options.corsOrigins);
   // Connect, gRPC-web and CORS, for HTTP/1.1 requests and for non-gRPC streams of HTTP/2 connections.
   const handleHttp = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     const origin = req.headers.origin;
-    if (origin !== undefined && (allowAny || allowed.has(origin))) {
-      res.setHeader('Access-Control-Allow-Origin', allowAny ? '*' : origin);
-      if (!allowAny) res.setHeader('Vary', 'Origin');
+    const allowed = cors.allowedOrigin(origin);
+    if (allowed !== undefined) {
+      res.setHeader('Access-Control-Allow-Origin', allowed);
+      if (allowed !== '*') res.setHeader('Vary', 'Origin');
       res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE);
       if (req.method === 'OPTIONS') {
         res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
