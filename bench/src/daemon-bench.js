@@ -38,7 +38,7 @@ import {
 } from './daemon-lib.js';
 import { CONTEXT, COLD_FLAGS, FLAG_CASES, STREAM_FLAGS, evalFlagDoc, forkLoad, grpcFrame, streamFlagText } from './daemon-fixtures.js';
 import { toText } from './fixtures.js';
-import { median } from './harness.js';
+import { finishRun, median } from './harness.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5));
@@ -612,32 +612,21 @@ function reportStreams(st, row) {
 function conclude(verdicts) {
   const missed = verdicts.filter((v) => !v.met);
   console.log(`\nTargets: ${verdicts.length - missed.length} of ${verdicts.length} met${missed.length ? `; NOT MET: ${missed.map((v) => v.name).join('; ')}` : ''}`);
-  const seconds = (performance.now() - t0) / 1000;
-  console.log(`bench time ${seconds.toFixed(1)} s`);
-  if (problems.length > 0) {
-    const bar = '!'.repeat(100);
-    console.error(`\n${bar}\n!!! WARNING: sanity problems during the run; the numbers above are suspect:`);
-    for (const p of problems) console.error(`!!!   ${p}`);
-    console.error(bar);
-  }
-
-  const outDir = fileURLToPath(new URL('../results/', import.meta.url));
-  mkdirSync(outDir, { recursive: true });
-  const out = {
-    env,
-    note: 'Medians of interleaved rounds on a possibly noisy shared machine: ratios against the same-run ceiling matter more than absolute numbers.',
-    sanity: { ok: problems.length === 0, problems, notes },
-    targets: TARGETS,
-    grpc: results.grpc,
-    ofrep: results.ofrep,
-    streams: results.streams,
-    coldStart: results.coldStart,
-    verdicts,
-    benchSeconds: seconds,
-  };
   // A partial run (BENCH_ONLY) or an experiment (BARE_FANOUT) does not replace the full results.
-  const name = ONLY.size === 3 && !process.env.BARE_FANOUT ? 'daemon-latest.json' : 'daemon-partial.json';
-  writeFileSync(`${outDir}${name}`, `${JSON.stringify(out, null, 2)}\n`);
-  console.log(`results written to bench/results/${name}`);
-  if (problems.length > 0) process.exitCode = 1;
+  finishRun({
+    t0,
+    problems,
+    file: ONLY.size === 3 && !process.env.BARE_FANOUT ? 'daemon-latest.json' : 'daemon-partial.json',
+    results: {
+      env,
+      note: 'Medians of interleaved rounds on a possibly noisy shared machine: ratios against the same-run ceiling matter more than absolute numbers.',
+      sanity: { ok: problems.length === 0, problems, notes },
+      targets: TARGETS,
+      grpc: results.grpc,
+      ofrep: results.ofrep,
+      streams: results.streams,
+      coldStart: results.coldStart,
+      verdicts,
+    },
+  });
 }

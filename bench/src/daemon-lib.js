@@ -3,7 +3,7 @@
  * processes, reading the ports they announce, polling readiness, reading a process's RSS, making
  * sure the Debian load generators are installed, and running h2load / wrk and parsing their output.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -281,4 +281,18 @@ export async function wrkPost({ url, luaFile, connections, seconds }) {
     non2xx: non2xx ? Number(non2xx[1]) : 0,
     socketErrors: sock ? sock.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0,
   };
+}
+
+/**
+ * The commit a run measured, as `abc1234`, with a note when `paths` (the code under test) have
+ * uncommitted changes; `unknown` outside a git checkout.
+ */
+export function commitLabel(paths) {
+  try {
+    const head = execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const dirty = execSync(`git status --porcelain -- ${paths.join(' ')}`, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return dirty ? `${head} (+ uncommitted changes in ${paths.join(', ')})` : head;
+  } catch {
+    return 'unknown';
+  }
 }

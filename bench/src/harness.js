@@ -1,4 +1,6 @@
-/** Small timing helpers for core-bench.js: a hand-written loop timer, calibration, statistics. */
+/** Small timing helpers for the benchmarks: a hand-written loop timer, calibration, statistics, and the end of a run. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const collect = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
 
@@ -60,4 +62,26 @@ export function fmtRatio(r) {
   if (r >= 100) return `${r.toFixed(0)}x`;
   if (r >= 10) return `${r.toFixed(1)}x`;
   return `${r.toFixed(2)}x`;
+}
+
+/**
+ * The end of a benchmark run: prints its wall time and any sanity problems (which make the numbers
+ * suspect and the exit code 1), then writes `results` (given `benchSeconds`) as
+ * bench/results/<file>. Returns the seconds.
+ */
+export function finishRun({ t0, problems, file, results }) {
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`bench time ${seconds.toFixed(1)} s`);
+  if (problems.length > 0) {
+    const bar = '!'.repeat(100);
+    console.error(`\n${bar}\n!!! WARNING: sanity problems during the run; the numbers above are suspect:`);
+    for (const p of problems) console.error(`!!!   ${p}`);
+    console.error(bar);
+    process.exitCode = 1;
+  }
+  const outDir = fileURLToPath(new URL('../results/', import.meta.url));
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(`${outDir}${file}`, `${JSON.stringify({ ...results, benchSeconds: seconds }, null, 2)}\n`);
+  console.log(`results written to bench/results/${file}`);
+  return seconds;
 }

@@ -26,9 +26,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { REPO_ROOT, sleep, spawnNode, startDaemon, stop } from './daemon-lib.js';
+import { REPO_ROOT, commitLabel, sleep, spawnNode, startDaemon, stop } from './daemon-lib.js';
 import { CASE_FLAGS, makeContexts, makeFlagSet, toText } from './fixtures.js';
-import { fmtRate, fmtRatio, geomean, median } from './harness.js';
+import { finishRun, fmtRate, fmtRatio, geomean, median } from './harness.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 7));
@@ -72,17 +72,7 @@ const env = {
   flagdProvider: version('@openfeature/flagd-provider'),
   flagdCore: version('@openfeature/flagd-core'),
   grpcJs: version('@grpc/grpc-js'),
-  commit: (() => {
-    try {
-      const head = execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-      const dirty = execSync('git status --porcelain -- providers/server/src providers/core/src daemon/src', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
-        .toString()
-        .trim();
-      return dirty ? `${head} (+ uncommitted changes in providers/server, providers/core or daemon)` : head;
-    } catch {
-      return 'unknown';
-    }
-  })(),
+  commit: commitLabel(['providers/server/src', 'providers/core/src', 'daemon/src']),
   config: { quick: QUICK, rounds: ROUNDS, clientMs: CLIENT_MS, providerMs: PROVIDER_MS, warmupMs: WARMUP_MS, memoryRuns: MEMORY_RUNS, contexts: 1000 },
 };
 
@@ -404,37 +394,22 @@ console.log(
     `through this SDK; ours reaches ${fmtRatio(verdict.oursOverCeiling)} of that ceiling. At the provider, ours is ${fmtRatio(verdict.providerLevel)} the official one.`,
 );
 
-const seconds = (performance.now() - t0) / 1000;
-console.log(`bench time ${seconds.toFixed(1)} s`);
-if (problems.length > 0) {
-  const bar = '!'.repeat(100);
-  console.error(`\n${bar}\n!!! WARNING: sanity problems during the run; the numbers above are suspect:`);
-  for (const p of problems) console.error(`!!!   ${p}`);
-  console.error(bar);
-}
-
-const outDir = fileURLToPath(new URL('../results/', import.meta.url));
-mkdirSync(outDir, { recursive: true });
-writeFileSync(
-  `${outDir}provider-bench.json`,
-  `${JSON.stringify(
-    {
-      env,
-      note: 'Medians of interleaved rounds on a possibly noisy shared machine: read the ratios, not the absolute rates.',
-      sanity: { ok: problems.length === 0, problems, notes, ...sanity },
-      cases: CASES,
-      summary,
-      memory,
-      verdict,
-      raw,
-      memoryRuns: memRuns,
-      benchSeconds: seconds,
-    },
-    null,
-    2,
-  )}\n`,
-);
-console.log('results written to bench/results/provider-bench.json');
+finishRun({
+  t0,
+  problems,
+  file: 'provider-bench.json',
+  results: {
+    env,
+    note: 'Medians of interleaved rounds on a possibly noisy shared machine: read the ratios, not the absolute rates.',
+    sanity: { ok: problems.length === 0, problems, notes, ...sanity },
+    cases: CASES,
+    summary,
+    memory,
+    verdict,
+    raw,
+    memoryRuns: memRuns,
+  },
+});
 
 await stop(daemon.child);
 cleanup();

@@ -1,5 +1,5 @@
 /**
- * VexilWebProvider against a fake daemon that implements daemon/BROWSER-RULES-CONTRACT.md and OFREP
+ * VexilWebProvider against a fake daemon that implements the daemon README, "Rules for browsers", and OFREP
  * bulk evaluation (test/support/fake-daemon.ts), driven directly and through @openfeature/web-sdk
  * as a page would. Expected values follow from the flag definitions below and flagd's semantics.
  */

@@ -1,5 +1,5 @@
 /**
- * A small stand-in for the daemon's browser routes (daemon/BROWSER-RULES-CONTRACT.md) and OFREP
+ * A small stand-in for the daemon's browser routes (the daemon README, "Rules for browsers",) and OFREP
  * bulk evaluation, on 127.0.0.1 port 0, until the daemon's side lands. The test controls it:
  * replace the flags (pushed to every open stream), drop the streams, refuse connections, stop
  * exposing the rules, and read every request it saw.
