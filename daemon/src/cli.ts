@@ -2,12 +2,17 @@
  * `vexil`: parses the configuration once (flags, FLAGD_* environment, --config file), starts the
  * daemon, and stops it gracefully on SIGTERM/SIGINT. A bad argument prints one line and exits 2.
  */
+import { auditCommand, killCommand, type CommandIo } from './admin/commands.js';
 import { parseConfig } from './config/parse.js';
 import { startDaemon } from './daemon.js';
 import { createLogger } from './telemetry/logger.js';
 
 /** Runs the command; resolves with the exit code once the daemon has stopped (or at once for help/errors). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Client commands of the management API: no daemon configuration involved.
+  const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env };
+  if (argv[0] === 'kill') return killCommand(argv.slice(1), io);
+  if (argv[0] === 'audit') return auditCommand(argv.slice(1), io);
   const parsed = parseConfig(argv, env);
   switch (parsed.kind) {
     case 'help':

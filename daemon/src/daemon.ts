@@ -5,6 +5,13 @@
  * before the OFREP server closes), and stops every source.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { AuditLog } from './admin/audit-log.js';
+import { Authenticator } from './admin/auth.js';
+import { FileRepository } from './admin/file-repository.js';
+import { FlagService } from './admin/flag-service.js';
+import type { FlagRepository } from './admin/repository.js';
+import { S3Repository } from './admin/s3-repository.js';
 import type { DaemonConfig } from './config/daemon-config.js';
 import { createManagementServer } from './servers/management/management-server.js';
 import { createEvaluationServer, type EvaluationServer } from './servers/evaluation/evaluation-server.js';
@@ -37,7 +44,8 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
   // Read once at start: a missing or unreadable certificate fails the start with its path.
   const tls = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : undefined;
 
-  const management = createManagementServer({ store, metrics, logger, host, port: config.managementPort });
+  const admin = createAdmin(config, metrics, logger);
+  const management = createManagementServer({ store, metrics, logger, host, port: config.managementPort, api: admin.api });
   const evaluation: EvaluationServer = createEvaluationServer({
     store,
     logger,
@@ -81,6 +89,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
   const stopAll = async () => {
     await Promise.allSettled(sources.map((s) => s.stop()));
     await Promise.allSettled(started.map((s) => s.close()));
+    await admin.repository?.close();
   };
   try {
     const mgmt = await management.start();
@@ -131,4 +140,31 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     await stopAll();
     throw err;
   }
+}
+
+/** The management API's parts: where writes go, the audit log, the tokens (docs/management-api.md). */
+function createAdmin(config: DaemonConfig, metrics: Metrics, logger: Logger) {
+  const auth = new Authenticator(config.adminTokens);
+  const sourceUri = config.adminSource ?? config.sources.find((s) => s.provider === 'file')?.uri;
+  const sourceConfig = config.sources.find((s) => s.uri === sourceUri);
+  let repository: FlagRepository | undefined;
+  if (sourceConfig?.provider === 'file') repository = new FileRepository(sourceConfig.uri);
+  else if (sourceConfig?.provider === 's3') repository = new S3Repository(sourceConfig);
+  const auditPath = config.auditLog ?? repository?.defaultAuditLog;
+  const service =
+    repository !== undefined && auditPath !== undefined
+      ? new FlagService({ repository, audit: new AuditLog(auditPath), lastEvaluated: (key) => metrics.lastEvaluated(key) })
+      : undefined;
+  if (service) logger.info({ adminSource: repository!.uri, auditLog: auditPath }, `management API: writes go to ${repository!.uri}, audit log ${auditPath}`);
+  else logger.warn('management API: no file: or s3:// source to write to; flag routes answer 409 UNSUPPORTED_SOURCE');
+  if (auth.loopbackOnly) logger.warn('management API: no --admin-token configured: answering loopback callers only, as actor "local" with the admin role');
+  else logger.info({ tokens: config.adminTokens.map((t) => ({ name: t.name, role: t.role })) }, 'management API: bearer tokens configured');
+  const version = (() => {
+    try {
+      return (createRequire(import.meta.url)('../package.json') as { version?: string }).version ?? 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  })();
+  return { repository, api: { service, auth, rateLimit: config.adminRateLimit, version } };
 }

@@ -65,6 +65,8 @@ describe('defaults', () => {
       streamDeadlineMs: 0,
       disableSyncMetadata: false,
       debug: false,
+      adminTokens: [],
+      adminRateLimit: 600,
     });
     expect(c.tls).toBeUndefined();
     expect(c.socketPath).toBeUndefined();
@@ -222,6 +224,21 @@ describe('-X and -H', () => {
   });
 });
 
+describe('management API options', () => {
+  it('refuses an admin source that is not a configured file: or s3:// source, and bad tokens', () => {
+    expect(parseConfig(['start', '-f', 'file:a.json', '--admin-source', 'file:b.json'], {})).toMatchObject({ kind: 'error', message: expect.stringContaining('--admin-source') });
+    expect(parseConfig(['start', '-f', 'https://h.example/f.json', '--admin-source', 'https://h.example/f.json'], {})).toMatchObject({
+      kind: 'error',
+      message: expect.stringContaining('file: or s3://'),
+    });
+    expect(parseConfig(['start', '-f', 's3://b/f.json', '--admin-source', 's3://b/f.json'], {})).toMatchObject({ kind: 'error', message: expect.stringContaining('--audit-log') });
+    const bad = parseConfig(['start', '--admin-token', 'secret-token:root'], {});
+    expect(bad).toMatchObject({ kind: 'error', message: expect.stringContaining('unknown role "root"') });
+    expect(JSON.stringify(bad)).not.toContain('secret-token');
+    expect(parseConfig(['start', '--admin-rate-limit', '0'], {})).toMatchObject({ kind: 'error' });
+  });
+});
+
 describe('environment variables', () => {
   it('reads FLAGD_* for every implemented setting', () => {
     const c = config(['start'], {
@@ -243,6 +260,10 @@ describe('environment variables', () => {
       FLAGD_STREAM_DEADLINE: '1m30s',
       FLAGD_DISABLE_SYNC_METADATA: 'true',
       FLAGD_DEBUG: '1',
+      FLAGD_ADMIN_SOURCE: 'a.json',
+      FLAGD_ADMIN_TOKEN: 'secret-token-1:editor:ann viewer-token-2:viewer',
+      FLAGD_ADMIN_RATE_LIMIT: '100',
+      FLAGD_AUDIT_LOG: '/var/log/vexil-audit.jsonl',
     });
     expect(c).toEqual({
       sources: [
@@ -266,6 +287,13 @@ describe('environment variables', () => {
       streamDeadlineMs: 90_000,
       disableSyncMetadata: true,
       debug: true,
+      adminSource: 'file:a.json',
+      adminTokens: [
+        { token: 'secret-token-1', role: 'editor', name: 'ann' },
+        { token: 'viewer-token-2', role: 'viewer', name: expect.stringMatching(/^viewer-[0-9a-f]{8}$/) },
+      ],
+      adminRateLimit: 100,
+      auditLog: '/var/log/vexil-audit.jsonl',
     });
   });
 
@@ -431,6 +459,8 @@ describe('config files', () => {
       streamDeadlineMs: 600_000,
       disableSyncMetadata: false,
       debug: true,
+      adminTokens: [],
+      adminRateLimit: 600,
     });
   });
 

@@ -2,6 +2,7 @@
  * The daemon's configuration, parsed once at the process edge (CLI flags, FLAGD_* environment
  * variables, a --config file) and frozen. Inner modules receive it and never read process.env.
  */
+import type { AdminToken } from '../admin/auth.js';
 import type { SourceConfig } from '../sources/source.js';
 
 export type LogFormat = 'console' | 'json';
@@ -43,6 +44,19 @@ export interface DaemonConfig {
   readonly disableSyncMetadata: boolean;
   /** Debug logging: --debug. */
   readonly debug: boolean;
+  /**
+   * The source management API writes go to (`file:` or `s3://`, one of `sources`): --admin-source;
+   * unset: the first file: source.
+   */
+  readonly adminSource?: string;
+  /** Management API tokens: --admin-token token:role[:name]; none: loopback callers only. */
+  readonly adminTokens: readonly AdminToken[];
+  /** Management API requests per minute per token (per address without tokens): --admin-rate-limit. */
+  readonly adminRateLimit: number;
+  /** The audit log: --audit-log; unset: vexil-audit.jsonl next to the admin source file. */
+  readonly auditLog?: string;
 }
+
+export const DEFAULT_ADMIN_RATE_LIMIT = 600;
 
 export const DEFAULT_PORTS = Object.freeze({ port: 8013, managementPort: 8014, syncPort: 8015, ofrepPort: 8016 });

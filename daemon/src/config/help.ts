@@ -37,6 +37,8 @@ function rootHelp(): string {
     '',
     'Commands:',
     '  start     Start the daemon',
+    '  kill      Kill switch: turn a flag off through a running daemon (vexil kill <key> --help)',
+    '  audit     vexil audit verify: check the audit log\'s hash chain',
     '  version   Print the version',
     '  help      Help about a command (vexil help start)',
     '',

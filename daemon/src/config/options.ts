@@ -206,6 +206,40 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
       'Copy a request header into an evaluation context key, repeatable (or comma-separated). ' +
       'In the environment: h=k,h2=k2 or a JSON object.',
   }),
+  // --- start: management API (vexil only) --------------------------------------------------------
+  opt({
+    name: 'admin-source',
+    kind: 'value',
+    arg: 'uri',
+    scope: 'start',
+    defaultText: 'the first file: source',
+    help: 'The source management API writes go to: one of the configured file: or s3:// sources (docs/management-api.md).',
+  }),
+  opt({
+    name: 'admin-token',
+    kind: 'list',
+    arg: 'token:role[:name]',
+    scope: 'start',
+    help:
+      'Management API bearer token, repeatable (or comma-separated): role viewer, editor or admin; name is the actor in the ' +
+      'audit log. Without any, the API answers loopback callers only. In the environment, separate with spaces.',
+  }),
+  opt({
+    name: 'admin-rate-limit',
+    kind: 'value',
+    arg: 'n',
+    scope: 'start',
+    defaultText: '600',
+    help: 'Management API requests per minute per token (per address without tokens); over it: 429 with Retry-After.',
+  }),
+  opt({
+    name: 'audit-log',
+    kind: 'value',
+    arg: 'path',
+    scope: 'start',
+    defaultText: 'vexil-audit.jsonl next to the admin source file',
+    help: 'The hash-chained audit log of management API writes (JSON lines, fsynced); required with an s3:// admin source.',
+  }),
   // --- start: logging --------------------------------------------------------------------------
   opt({
     name: 'log-format',

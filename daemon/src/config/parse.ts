@@ -76,7 +76,9 @@ import { extname } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { parseDocument } from 'yaml';
 import type { SourceConfig } from '../sources/source.js';
-import { DEFAULT_PORTS, type DaemonConfig, type LogFormat } from './daemon-config.js';
+import { parseAdminToken, type AdminToken } from '../admin/auth.js';
+import { filePathOf } from '../sources/file/file-source.js';
+import { DEFAULT_ADMIN_RATE_LIMIT, DEFAULT_PORTS, type DaemonConfig, type LogFormat } from './daemon-config.js';
 import { ConfigError, filePrefix, invalidValue, oneLine, quote, settingError, settingName, type Origin } from './errors.js';
 import { formatHelp, formatVersion, type HelpTopic } from './help.js';
 import { JsonSyntaxError, describeJsonError, parseJson } from './json.js';
@@ -117,6 +119,8 @@ export const DEFAULT_CONFIG: DaemonConfig = deepFreeze({
   streamDeadlineMs: 0,
   disableSyncMetadata: false,
   debug: false,
+  adminTokens: [],
+  adminRateLimit: DEFAULT_ADMIN_RATE_LIMIT,
 } satisfies DaemonConfig);
 
 /**
@@ -415,6 +419,12 @@ function resolve(
     );
   }
 
+  const adminSource = get('admin-source', (spec, raw, origin) => toAdminSource(spec, raw, origin, sources));
+  const auditLog = get('audit-log', toOptionalString)?.value;
+  if (adminSource?.value !== undefined && adminSource.value.startsWith('s3://') && auditLog === undefined) {
+    throw new ConfigError(`${filePrefix(adminSource.origin)}${settingName(findOption('admin-source'), adminSource.origin)} is an s3:// source: give --audit-log too (env FLAGD_AUDIT_LOG)`);
+  }
+
   const socketPath = get('socket-path', toOptionalString)?.value;
   const syncSocketPath = get('sync-socket-path', toOptionalString)?.value;
   const streamDeadlineMs = get('stream-deadline', toDurationMs)?.value ?? 0;
@@ -437,6 +447,10 @@ function resolve(
     streamDeadlineMs,
     disableSyncMetadata: get('disable-sync-metadata', toBool)?.value ?? false,
     debug: get('debug', toBool)?.value ?? false,
+    ...(adminSource?.value !== undefined ? { adminSource: adminSource.value } : {}),
+    adminTokens: get('admin-token', toAdminTokens)?.value ?? [],
+    adminRateLimit: get('admin-rate-limit', toRateLimit)?.value ?? DEFAULT_ADMIN_RATE_LIMIT,
+    ...(auditLog !== undefined ? { auditLog } : {}),
   };
 
   for (const spec of OPTIONS) {
@@ -499,6 +513,43 @@ function toHost(spec: OptionSpec, raw: unknown, origin: Origin): string {
     throw invalidValue(spec, origin, raw, 'expected an address such as 0.0.0.0, ::, 127.0.0.1 or localhost');
   }
   return raw;
+}
+
+/** --admin-source: one of the configured file: or s3:// sources, by URI or (files) by path; its configured URI. */
+function toAdminSource(spec: OptionSpec, raw: unknown, origin: Origin, sources: readonly SourceConfig[]): string | undefined {
+  const text = toOptionalString(spec, raw, origin);
+  if (text === undefined) return undefined;
+  const samePath = (uri: string) => {
+    try {
+      return filePathOf(uri) === filePathOf(text.startsWith('file:') ? text : `file:${text}`);
+    } catch {
+      return false;
+    }
+  };
+  const match = sources.find((s) => s.uri === text) ?? sources.find((s) => s.provider === 'file' && samePath(s.uri));
+  if (match === undefined) throw invalidValue(spec, origin, raw, 'expected one of the configured sources (-f/--uri, -s/--sources)');
+  if (match.provider !== 'file' && match.provider !== 's3') throw invalidValue(spec, origin, raw, 'expected a file: or s3:// source (the API writes there)');
+  return match.uri;
+}
+
+function toAdminTokens(spec: OptionSpec, raw: unknown, origin: Origin): AdminToken[] {
+  const tokens: AdminToken[] = [];
+  for (const item of toList(spec, raw, origin)) {
+    const parsed = parseAdminToken(item);
+    // The token itself stays out of the message.
+    if ('error' in parsed) throw settingError(spec, origin, `invalid token:role[:name] (item ${tokens.length + 1}): ${parsed.error}`);
+    if (tokens.some((t) => t.token === parsed.token)) throw settingError(spec, origin, `item ${tokens.length + 1}: the same token is given twice`);
+    tokens.push(parsed);
+  }
+  return tokens;
+}
+
+function toRateLimit(spec: OptionSpec, raw: unknown, origin: Origin): number {
+  const expected = 'expected a positive integer (requests per minute)';
+  const text = scalarText(spec, raw, origin, expected).trim();
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1)) throw invalidValue(spec, origin, raw, expected);
+  return n;
 }
 
 function toLogFormat(spec: OptionSpec, raw: unknown, origin: Origin): LogFormat {

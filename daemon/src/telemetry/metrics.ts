@@ -132,6 +132,8 @@ export interface Metrics {
   sourceSync(source: string, at?: Date): void;
   /** The number of flags in the merged flag set. */
   flagsLoaded(count: number): void;
+  /** When `flagKey` was last evaluated successfully (ms since the epoch, to the second), if ever. */
+  lastEvaluated(flagKey: string): number | undefined;
 }
 
 type HttpLabel = 'service_name' | 'http_route' | 'http_request_method' | 'http_response_status_code' | 'url_scheme';
@@ -401,6 +403,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     return handle;
   }
 
+  // Last successful evaluation per flag key, for the stale report (only known keys: bounded by the
+  // flag set). The hot path reads a clock an unref'd timer refreshes once per second, started
+  // with the first evaluation, instead of calling Date.now() per evaluation.
+  const lastEvaluation = new Map<string, number>();
+  let coarseNow = 0;
+  let clock: NodeJS.Timeout | undefined;
+  const startClock = () => {
+    coarseNow = Date.now();
+    clock = setInterval(() => (coarseNow = Date.now()), 1000);
+    clock.unref();
+  };
+
   return {
     registry,
     contentType: registry.contentType,
@@ -408,6 +422,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
     recordEvaluation(e) {
       if (e.ok) {
+        if (clock === undefined) startClock();
+        lastEvaluation.set(e.flagKey, coarseNow);
         const variant = e.variant ?? '';
         deferred.count(impressions as Counter<string>, `${e.flagKey}\u0000${variant}\u0000${e.reason}`, () => ({
           feature_flag_key: e.flagKey,
@@ -466,6 +482,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     flagsLoaded(count) {
       flagsLoaded.set(count);
+    },
+    lastEvaluated(flagKey) {
+      return lastEvaluation.get(flagKey);
     },
   };
 }

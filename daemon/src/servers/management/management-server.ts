@@ -20,6 +20,9 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { managementApi, type ManagementApiOptions } from './api/api-plugin.js';
+import { API_PREFIX } from './api/routes.js';
+import { dashboardRoutes } from './dashboard/index.js';
 import type { RunningServer } from './listen.js';
 
 export type { RunningServer };
@@ -41,6 +44,8 @@ export interface ManagementServerOptions extends ManagementRoutesOptions {
   logger: Logger;
   host: string;
   port: number;
+  /** The management API under /api/v1 (docs/management-api.md); absent: not served. */
+  api?: Omit<ManagementApiOptions, 'logger'>;
 }
 
 /** The management routes, as an encapsulated plugin. */
@@ -62,8 +67,11 @@ export const managementRoutes: FastifyPluginAsync<ManagementRoutesOptions> = asy
 };
 
 export function createManagementServer(options: ManagementServerOptions): RunningServer {
-  const app = fastify({ logger: false });
+  // The API's schemas must refuse unknown fields (400), not strip them: ajv's removeAdditional off.
+  const app = fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   void app.register(managementRoutes, { store: options.store, metrics: options.metrics });
+  if (options.api) void app.register(managementApi, { ...options.api, logger: options.logger, prefix: API_PREFIX });
+  void app.register(dashboardRoutes, { loopbackOnly: options.api?.auth.loopbackOnly ?? true });
 
   const health = new HealthImplementation();
   const setAll = (status: ServingStatus) => {

@@ -1,0 +1,89 @@
+/**
+ * The management API's error catalogue: one closed set of stable codes, each with its HTTP
+ * status. Every error the API answers is `{ error: { code, message, path?, current? } }`
+ * (docs/management-api.md); a test checks this catalogue against that document.
+ */
+export const AdminErrorCode = {
+  INVALID_FLAG: 'INVALID_FLAG',
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  LOOPBACK_ONLY: 'LOOPBACK_ONLY',
+  FLAG_NOT_FOUND: 'FLAG_NOT_FOUND',
+  FLAG_EXISTS: 'FLAG_EXISTS',
+  UNSUPPORTED_SOURCE: 'UNSUPPORTED_SOURCE',
+  VERSION_MISMATCH: 'VERSION_MISMATCH',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  PRECONDITION_REQUIRED: 'PRECONDITION_REQUIRED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  SOURCE_UNAVAILABLE: 'SOURCE_UNAVAILABLE',
+  AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
+  NOT_FOUND: 'NOT_FOUND',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode];
+
+export const ADMIN_ERROR_STATUS: Readonly<Record<AdminErrorCode, number>> = Object.freeze({
+  INVALID_FLAG: 400,
+  INVALID_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  LOOPBACK_ONLY: 403,
+  FLAG_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  FLAG_EXISTS: 409,
+  UNSUPPORTED_SOURCE: 409,
+  VERSION_MISMATCH: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  PRECONDITION_REQUIRED: 428,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  SOURCE_UNAVAILABLE: 503,
+  AUDIT_UNAVAILABLE: 503,
+});
+
+export interface AdminErrorBody {
+  readonly error: { readonly code: AdminErrorCode; readonly message: string; readonly path?: string; readonly current?: string; readonly engineCode?: string };
+}
+
+export class AdminError extends Error {
+  override readonly name = 'AdminError';
+  readonly status: number;
+
+  constructor(
+    readonly code: AdminErrorCode,
+    message: string,
+    readonly details: { path?: string; current?: string; engineCode?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = ADMIN_ERROR_STATUS[code];
+  }
+
+  /** Anything caught, as an AdminError (unknown errors become INTERNAL, keeping the cause). */
+  static from(err: unknown): AdminError {
+    if (err instanceof AdminError) return err;
+    return new AdminError(AdminErrorCode.INTERNAL, err instanceof Error ? err.message : String(err), {}, { cause: err });
+  }
+
+  toBody(): AdminErrorBody {
+    const { path, current, engineCode } = this.details;
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(path !== undefined ? { path } : {}),
+        ...(current !== undefined ? { current } : {}),
+        ...(engineCode !== undefined ? { engineCode } : {}),
+      },
+    };
+  }
+}
+
+export function isAdminError(err: unknown): err is AdminError {
+  return err instanceof AdminError;
+}

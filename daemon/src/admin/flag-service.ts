@@ -1,0 +1,340 @@
+/**
+ * The management API's operations on flags, independent of HTTP. Writes are serialised; each one
+ * re-reads the source, checks `If-Match` against the flag's stored version, builds the whole
+ * next document, validates it with @vexil/core, stages it, appends the audit entry (fsynced),
+ * and only then commits. Any failure before the commit leaves the source untouched.
+ */
+import { Evaluator, isFlagConfigError } from '@vexil/core';
+import { AuditAction, type AuditEntry, type AuditLog, type AuditQuery } from './audit-log.js';
+import { AdminError, AdminErrorCode } from './errors.js';
+import { staleReport, type StaleFlag } from './lifecycle.js';
+import { StaleDocumentError, type FlagDocument, type FlagRepository, type RepositorySnapshot } from './repository.js';
+import { etagOf, flagVersion, ifMatchAccepts } from './versions.js';
+
+/** A flag as the API shows it: the stored definition plus key, flag set and version. */
+export interface ApiFlag {
+  key: string;
+  flagSetId?: string;
+  state?: unknown;
+  variants?: unknown;
+  defaultVariant?: unknown;
+  targeting?: unknown;
+  metadata?: Record<string, unknown>;
+  version: string;
+  [field: string]: unknown;
+}
+
+export interface FlagFilter {
+  state?: 'ENABLED' | 'DISABLED' | 'ARCHIVED';
+  flagSet?: string;
+  q?: string;
+}
+
+export interface WriteResult {
+  /** The flag after the write; undefined after a delete. */
+  readonly flag: ApiFlag | undefined;
+  /** The flag set version after the write. */
+  readonly setVersion: string;
+  readonly audit: AuditEntry;
+}
+
+export interface Precondition {
+  /** The `If-Match` header, if any. */
+  readonly ifMatch: string | undefined;
+  /** 428 without one. */
+  readonly required: boolean;
+}
+
+export interface FlagServiceOptions {
+  readonly repository: FlagRepository;
+  readonly audit: AuditLog;
+  /** Last evaluation time of a flag key (ms), from the daemon's metrics. */
+  readonly lastEvaluated?: (key: string) => number | undefined;
+  /** When this daemon started (ms): "not evaluated" cannot reach back further. */
+  readonly startedAt?: number;
+  readonly now?: () => number;
+}
+
+/** Fields the API adds around a stored definition; never stored. */
+const API_ONLY = new Set(['key', 'version', 'flagSetId']);
+
+export class FlagService {
+  readonly repository: FlagRepository;
+  readonly audit: AuditLog;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly lastEvaluated: (key: string) => number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: FlagServiceOptions) {
+    this.repository = options.repository;
+    this.audit = options.audit;
+    this.now = options.now ?? Date.now;
+    this.startedAt = options.startedAt ?? this.now();
+    this.lastEvaluated = options.lastEvaluated ?? (() => undefined);
+  }
+
+  async list(filter: FlagFilter = {}): Promise<{ flags: ApiFlag[]; version: string }> {
+    const snap = await this.repository.read();
+    const q = filter.q?.trim().toLowerCase();
+    const flags: ApiFlag[] = [];
+    for (const [key, def] of Object.entries(snap.document.flags ?? {})) {
+      const flag = toApiFlag(key, def, snap.document);
+      const archived = flag.metadata?.['archived'] === true;
+      if (filter.state === 'ARCHIVED' && !archived) continue;
+      if ((filter.state === 'ENABLED' || filter.state === 'DISABLED') && (archived || flag.state !== filter.state)) continue;
+      if (filter.flagSet !== undefined && flag.flagSetId !== filter.flagSet) continue;
+      if (q) {
+        const haystack = [key, flag.metadata?.['description'], flag.metadata?.['owner']].filter((v) => typeof v === 'string').join('\n').toLowerCase();
+        if (!haystack.includes(q)) continue;
+      }
+      flags.push(flag);
+    }
+    return { flags, version: snap.version };
+  }
+
+  async get(key: string): Promise<ApiFlag> {
+    const snap = await this.repository.read();
+    const def = ownFlag(snap.document, key);
+    if (def === undefined) throw notFound(key);
+    return toApiFlag(key, def, snap.document);
+  }
+
+  async stale(days: number): Promise<{ days: number; flags: StaleFlag[] }> {
+    const snap = await this.repository.read();
+    return { days, flags: staleReport(snap.document, { days, now: this.now(), startedAt: this.startedAt, lastEvaluated: this.lastEvaluated }) };
+  }
+
+  auditEntries(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.audit.query(query);
+  }
+
+  create(actor: string, body: Record<string, unknown>): Promise<WriteResult> {
+    const key = body['key'] as string;
+    return this.write(actor, AuditAction.create, key, { ifMatch: undefined, required: false }, (current, doc) => {
+      if (current !== undefined) throw new AdminError(AdminErrorCode.FLAG_EXISTS, `flag ${JSON.stringify(key)} already exists`, { current: flagVersion(current) });
+      const def = fromApiFlag(body, doc);
+      const meta = { ...(def['metadata'] as Record<string, unknown> | undefined) };
+      const now = new Date(this.now()).toISOString();
+      meta['owner'] ??= actor;
+      meta['createdAt'] ??= now;
+      meta['updatedAt'] = now;
+      return { ...def, metadata: meta };
+    });
+  }
+
+  replace(actor: string, key: string, body: Record<string, unknown>, pre: Precondition): Promise<WriteResult> {
+    checkKey(key, body);
+    return this.write(actor, AuditAction.update, key, pre, (current, doc) => {
+      const def = fromApiFlag(body, doc);
+      // Lifecycle fields survive a replace that leaves them out.
+      const before = (current?.['metadata'] ?? {}) as Record<string, unknown>;
+      const meta: Record<string, unknown> = { ...(def['metadata'] as Record<string, unknown> | undefined) };
+      for (const k of ['createdAt', 'owner'] as const) if (meta[k] === undefined && before[k] !== undefined) meta[k] = before[k];
+      return this.touched({ ...def, metadata: meta });
+    });
+  }
+
+  /** RFC 7396 merge patch of the API representation; `validate` checks the merged flag's shape. */
+  patch(actor: string, key: string, patch: Record<string, unknown>, pre: Precondition, validate: (flag: Record<string, unknown>) => void): Promise<WriteResult> {
+    checkKey(key, patch);
+    return this.write(actor, AuditAction.update, key, pre, (current, doc) => {
+      const { version: _v, ...base } = toApiFlag(key, current!, doc);
+      const merged = mergePatch(base, patch) as Record<string, unknown>;
+      if (typeof merged !== 'object' || merged === null || Array.isArray(merged)) throw new AdminError(AdminErrorCode.INVALID_FLAG, 'the patch must leave a flag object', { path: '$' });
+      merged['key'] = key;
+      validate(merged);
+      return this.touched(fromApiFlag(merged, doc));
+    });
+  }
+
+  remove(actor: string, key: string, pre: Precondition): Promise<WriteResult> {
+    return this.write(actor, AuditAction.delete, key, pre, () => undefined);
+  }
+
+  archive(actor: string, key: string, pre: Precondition): Promise<WriteResult> {
+    return this.write(actor, AuditAction.archive, key, pre, (current) => {
+      const meta = { ...((current!['metadata'] ?? {}) as Record<string, unknown>) };
+      if (meta['archived'] !== true) meta['archivedState'] = current!['state'] ?? 'ENABLED';
+      meta['archived'] = true;
+      return this.touched({ ...current!, state: 'DISABLED', metadata: meta });
+    });
+  }
+
+  restore(actor: string, key: string, pre: Precondition): Promise<WriteResult> {
+    return this.write(actor, AuditAction.restore, key, pre, (current) => {
+      const meta = { ...((current!['metadata'] ?? {}) as Record<string, unknown>) };
+      const state = meta['archived'] === true ? (meta['archivedState'] ?? 'ENABLED') : current!['state'];
+      meta['archived'] = false;
+      delete meta['archivedState'];
+      return this.touched({ ...current!, state, metadata: meta });
+    });
+  }
+
+  /** The kill switch: one write, state DISABLED, killedAt/killedBy recorded. Never refused for staleness. */
+  kill(actor: string, key: string): Promise<WriteResult> {
+    return this.write(actor, AuditAction.kill, key, { ifMatch: undefined, required: false }, (current) => {
+      const now = new Date(this.now()).toISOString();
+      const meta = { ...((current!['metadata'] ?? {}) as Record<string, unknown>), killedAt: now, killedBy: actor, updatedAt: now };
+      return { ...current!, state: 'DISABLED', metadata: meta };
+    });
+  }
+
+  private touched(def: Record<string, unknown>): Record<string, unknown> {
+    const meta = { ...((def['metadata'] ?? {}) as Record<string, unknown>), updatedAt: new Date(this.now()).toISOString() };
+    return { ...def, metadata: meta };
+  }
+
+  /** One write, serialised with the others. */
+  private write(
+    actor: string,
+    action: AuditAction,
+    key: string,
+    pre: Precondition,
+    change: (current: Record<string, unknown> | undefined, doc: FlagDocument) => Record<string, unknown> | undefined,
+  ): Promise<WriteResult> {
+    const run = this.queue.then(() => this.writeNow(actor, action, key, pre, change));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async writeNow(
+    actor: string,
+    action: AuditAction,
+    key: string,
+    pre: Precondition,
+    change: (current: Record<string, unknown> | undefined, doc: FlagDocument) => Record<string, unknown> | undefined,
+  ): Promise<WriteResult> {
+    const snap = await this.repository.read();
+    const current = ownFlag(snap.document, key);
+    if (action !== AuditAction.create) {
+      if (current === undefined) throw notFound(key);
+      const version = flagVersion(current);
+      if (pre.ifMatch !== undefined) {
+        if (!ifMatchAccepts(pre.ifMatch, version)) throw mismatch(key, version);
+      } else if (pre.required) {
+        throw new AdminError(AdminErrorCode.PRECONDITION_REQUIRED, `If-Match with the flag's version is required (GET /api/v1/flags/${key} sends it as ETag)`, { current: version });
+      }
+    }
+    const next = change(current, snap.document);
+    const text = serialize(snap, key, next);
+    validateDocument(text, key);
+
+    let prepared;
+    try {
+      prepared = await this.repository.prepare(text, snap);
+    } catch (err) {
+      if (err instanceof StaleDocumentError) {
+        const now = err.current ? ownFlag(err.current.document, key) : undefined;
+        if (action === AuditAction.create && now !== undefined) throw new AdminError(AdminErrorCode.FLAG_EXISTS, `flag ${JSON.stringify(key)} already exists`, { current: flagVersion(now) });
+        if (action === AuditAction.kill) throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, 'the flag set changed during the kill; retry', {}, { cause: err });
+        throw mismatch(key, now === undefined ? '' : flagVersion(now), 'the flag set changed since it was read (edited by hand or by another writer); nothing was written');
+      }
+      throw err;
+    }
+    const setVersion = etagOf(text);
+    let audit: AuditEntry;
+    try {
+      audit = await this.audit.append({ actor, action, flag: key, before: current ?? null, after: next ?? null, version: setVersion }, new Date(this.now()));
+    } catch (err) {
+      await prepared.abort();
+      throw AdminError.from(err);
+    }
+    try {
+      await prepared.commit();
+    } catch (err) {
+      await prepared.abort();
+      if (err instanceof StaleDocumentError) {
+        const now = err.current ? ownFlag(err.current.document, key) : undefined;
+        throw mismatch(key, now === undefined ? '' : flagVersion(now), `another writer changed the flag set first (audit entry ${audit.seq} records the refused attempt); nothing was written`);
+      }
+      throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `the write could not be committed (audit entry ${audit.seq} records the attempt): ${(err as Error).message}`, {}, { cause: err });
+    }
+    return { flag: next === undefined ? undefined : toApiFlag(key, next, { ...snap.document, flags: { [key]: next } }), setVersion, audit };
+  }
+}
+
+function notFound(key: string): AdminError {
+  return new AdminError(AdminErrorCode.FLAG_NOT_FOUND, `no flag ${JSON.stringify(key)} in the admin source`);
+}
+
+function mismatch(key: string, current: string, message?: string): AdminError {
+  return new AdminError(AdminErrorCode.VERSION_MISMATCH, message ?? `flag ${JSON.stringify(key)} has changed: If-Match does not match its current version`, { current });
+}
+
+function checkKey(key: string, body: Record<string, unknown>): void {
+  if (body['key'] !== undefined && body['key'] !== key) {
+    throw new AdminError(AdminErrorCode.INVALID_FLAG, `the body's key ${JSON.stringify(body['key'])} differs from the path's ${JSON.stringify(key)}`, { path: '$.key' });
+  }
+}
+
+export function ownFlag(doc: FlagDocument, key: string): Record<string, unknown> | undefined {
+  const flags = doc.flags;
+  if (flags === undefined || !Object.hasOwn(flags, key)) return undefined;
+  const def = flags[key];
+  return typeof def === 'object' && def !== null && !Array.isArray(def) ? def : undefined;
+}
+
+/** The API view of a stored definition. */
+export function toApiFlag(key: string, def: Record<string, unknown>, doc: FlagDocument): ApiFlag {
+  const own = def['metadata'] as Record<string, unknown> | undefined;
+  const flagSetId = own?.['flagSetId'] ?? doc.metadata?.['flagSetId'];
+  const out: ApiFlag = { key, ...(typeof flagSetId === 'string' ? { flagSetId } : {}), version: flagVersion(def) };
+  for (const [k, v] of Object.entries(def)) if (!API_ONLY.has(k)) Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
+  // `version` last reads better, and `key` first.
+  const { version, ...rest } = out;
+  return { ...rest, version } as ApiFlag;
+}
+
+/** The stored definition for an API body: API-only fields dropped, a differing flagSetId kept in metadata. */
+function fromApiFlag(body: Record<string, unknown>, doc: FlagDocument): Record<string, unknown> {
+  const def: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) if (!API_ONLY.has(k)) Object.defineProperty(def, k, { value: v, enumerable: true, configurable: true, writable: true });
+  const flagSetId = body['flagSetId'];
+  if (typeof flagSetId === 'string' && flagSetId !== doc.metadata?.['flagSetId']) {
+    def['metadata'] = { ...(def['metadata'] as Record<string, unknown> | undefined), flagSetId };
+  }
+  return def;
+}
+
+/** RFC 7396: objects merge recursively, null removes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else Object.defineProperty(out, k, { value: mergePatch(out[k], v), enumerable: true, configurable: true, writable: true });
+  }
+  return out;
+}
+
+/** The next document's text, indented like the current one. */
+function serialize(snap: RepositorySnapshot, key: string, next: Record<string, unknown> | undefined): string {
+  const flags: Record<string, unknown> = {};
+  let placed = false;
+  for (const [k, v] of Object.entries(snap.document.flags ?? {})) {
+    if (k === key) {
+      placed = true;
+      if (next !== undefined) Object.defineProperty(flags, k, { value: next, enumerable: true, configurable: true, writable: true });
+    } else Object.defineProperty(flags, k, { value: v, enumerable: true, configurable: true, writable: true });
+  }
+  if (!placed && next !== undefined) Object.defineProperty(flags, key, { value: next, enumerable: true, configurable: true, writable: true });
+  const doc = { ...snap.document, flags };
+  const indent = /^\{\r?\n([ \t]+)"/.exec(snap.text)?.[1] ?? (snap.text.trim() === '' ? '  ' : /^\{"/.test(snap.text.trim()) ? '' : '  ');
+  return `${JSON.stringify(doc, null, indent)}\n`;
+}
+
+/** Loads the whole next document as the daemon would; problems with the written flag are 400 INVALID_FLAG. */
+function validateDocument(text: string, key: string): void {
+  let warnings;
+  try {
+    warnings = new Evaluator().load(text).warnings;
+  } catch (err) {
+    if (isFlagConfigError(err)) throw new AdminError(AdminErrorCode.INVALID_FLAG, err.message, { path: err.path, engineCode: err.code }, { cause: err });
+    throw err;
+  }
+  // The engine only warns about (and skips) a single bad flag; the API refuses to write one.
+  const prefixes = [`$.flags["${key.replace(/["\\]/g, '\\$&')}"]`, `$.flags[${JSON.stringify(key)}]`, `$.flags.${key}`];
+  const own = warnings.find((w) => prefixes.some((p) => w.path === p || w.path.startsWith(`${p}.`) || w.path.startsWith(`${p}[`)));
+  if (own !== undefined) throw new AdminError(AdminErrorCode.INVALID_FLAG, own.message, { path: own.path, engineCode: own.code });
+}

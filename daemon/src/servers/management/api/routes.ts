@@ -1,0 +1,295 @@
+/**
+ * The management API routes (docs/management-api.md), as a table: method, path, role, schemas
+ * and handler. The plugin registers the table; openapi.ts renders the same table, so every route
+ * is in the OpenAPI document with the schemas fastify enforces.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { AdminError, AdminErrorCode } from '../../../admin/errors.js';
+import type { Principal, Role } from '../../../admin/auth.js';
+import type { FlagService, WriteResult } from '../../../admin/flag-service.js';
+import type { IdempotencyCache, StoredResponse } from '../../../admin/idempotency.js';
+import { canonicalJson } from '../../../admin/versions.js';
+import {
+  auditQuery,
+  auditResponse,
+  flagCreateBody,
+  flagListResponse,
+  flagPatchBody,
+  flagReplaceBody,
+  flagResponse,
+  keyParams,
+  listQuery,
+  staleQuery,
+  staleResponse,
+  whoamiResponse,
+} from './schemas.js';
+
+export const API_PREFIX = '/api/v1';
+/** Request bodies over this are 413. */
+export const BODY_LIMIT = 256 * 1024;
+
+export interface RouteContext {
+  /** Undefined when no writable source is configured. */
+  readonly service: FlagService | undefined;
+  readonly idempotency: IdempotencyCache;
+  /** The OpenAPI document (for the openapi.json route). */
+  readonly openapi: () => unknown;
+}
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Relative to /api/v1, fastify syntax (`/flags/:key`). */
+  readonly url: string;
+  /** The least role allowed; undefined: no authentication. */
+  readonly role: Role | undefined;
+  readonly summary: string;
+  readonly schema: FastifySchema & { response?: Record<number, unknown> };
+  /** Content types of the body (default application/json). */
+  readonly bodyTypes?: readonly string[];
+  /** Error codes the route answers besides the authentication and rate-limit ones. */
+  readonly errors: readonly AdminErrorCode[];
+  /** POST routes honour Idempotency-Key. */
+  readonly idempotent?: boolean;
+  /** Headers the success response carries. */
+  readonly responseHeaders?: readonly string[];
+  handler(req: FastifyRequest, reply: FastifyReply, ctx: RouteContext, principal: Principal | undefined): Promise<unknown>;
+}
+
+type Params = { key: string };
+
+function service(ctx: RouteContext): FlagService {
+  if (ctx.service === undefined) {
+    throw new AdminError(
+      AdminErrorCode.UNSUPPORTED_SOURCE,
+      'no writable flag source: the management API needs a file: or s3:// source (--admin-source, default the first file: source)',
+    );
+  }
+  return ctx.service;
+}
+
+function ifMatch(req: FastifyRequest): string | undefined {
+  const h = req.headers['if-match'];
+  return Array.isArray(h) ? h.join(',') : h;
+}
+
+/** Sends a write's flag with its ETag. */
+function sendFlag(reply: FastifyReply, status: number, result: WriteResult): StoredResponse {
+  const headers: Record<string, string> = result.flag ? { etag: result.flag.version } : {};
+  return { status, body: result.flag, headers };
+}
+
+async function reply(reply: FastifyReply, r: StoredResponse & { replayed?: boolean }): Promise<unknown> {
+  for (const [k, v] of Object.entries(r.headers)) void reply.header(k, v);
+  if (r.replayed) void reply.header('idempotent-replayed', 'true');
+  reply.code(r.status);
+  return r.body;
+}
+
+/** Runs a POST once per Idempotency-Key (per caller). */
+async function once(req: FastifyRequest, ctx: RouteContext, principal: Principal | undefined, fn: () => Promise<StoredResponse>) {
+  const raw = req.headers['idempotency-key'];
+  const key = Array.isArray(raw) ? raw[0] : raw;
+  if (key === undefined || key === '') return fn();
+  if (key.length > 255) throw new AdminError(AdminErrorCode.INVALID_REQUEST, 'Idempotency-Key is longer than 255 characters');
+  const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n${canonicalJson(req.body ?? null)}`).digest('hex');
+  return ctx.idempotency.run(principal?.actor ?? '', key, fingerprint, fn);
+}
+
+const WRITE_ERRORS = [AdminErrorCode.FLAG_NOT_FOUND, AdminErrorCode.VERSION_MISMATCH, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.AUDIT_UNAVAILABLE, AdminErrorCode.SOURCE_UNAVAILABLE] as const;
+const ETAG = ['ETag'] as const;
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  {
+    method: 'GET',
+    url: '/flags',
+    role: 'viewer',
+    summary: 'List flags (filter by state, flag set, text).',
+    schema: { querystring: listQuery, response: { 200: flagListResponse } },
+    errors: [AdminErrorCode.INVALID_REQUEST, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx) {
+      const q = req.query as { state?: 'ENABLED' | 'DISABLED' | 'ARCHIVED'; flagSet?: string; q?: string };
+      const list = await service(ctx).list(q);
+      void res.header('etag', list.version);
+      return list;
+    },
+  },
+  {
+    method: 'GET',
+    url: '/flags/:key',
+    role: 'viewer',
+    summary: 'One flag, with its version as ETag.',
+    schema: { params: keyParams, response: { 200: flagResponse } },
+    errors: [AdminErrorCode.FLAG_NOT_FOUND, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx) {
+      const flag = await service(ctx).get((req.params as Params).key);
+      void res.header('etag', flag.version);
+      return flag;
+    },
+  },
+  {
+    method: 'POST',
+    url: '/flags',
+    role: 'editor',
+    summary: 'Create a flag (409 FLAG_EXISTS if the key exists).',
+    schema: { body: flagCreateBody, response: { 201: flagResponse } },
+    idempotent: true,
+    errors: [AdminErrorCode.INVALID_FLAG, AdminErrorCode.FLAG_EXISTS, AdminErrorCode.PAYLOAD_TOO_LARGE, AdminErrorCode.IDEMPOTENCY_KEY_REUSED, ...WRITE_ERRORS],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const s = service(ctx);
+      return reply(res, await once(req, ctx, who, async () => sendFlag(res, 201, await s.create(who!.actor, req.body as Record<string, unknown>))));
+    },
+  },
+  {
+    method: 'PUT',
+    url: '/flags/:key',
+    role: 'editor',
+    summary: 'Replace a flag (If-Match required).',
+    schema: { params: keyParams, body: flagReplaceBody, response: { 200: flagResponse } },
+    errors: [AdminErrorCode.INVALID_FLAG, AdminErrorCode.PRECONDITION_REQUIRED, AdminErrorCode.PAYLOAD_TOO_LARGE, ...WRITE_ERRORS],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const result = await service(ctx).replace(who!.actor, (req.params as Params).key, req.body as Record<string, unknown>, { ifMatch: ifMatch(req), required: true });
+      return reply(res, sendFlag(res, 200, result));
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/flags/:key',
+    role: 'editor',
+    summary: 'JSON merge patch (RFC 7396) of a flag (If-Match required).',
+    schema: { params: keyParams, body: flagPatchBody, response: { 200: flagResponse } },
+    bodyTypes: ['application/merge-patch+json', 'application/json'],
+    errors: [AdminErrorCode.INVALID_FLAG, AdminErrorCode.PRECONDITION_REQUIRED, AdminErrorCode.PAYLOAD_TOO_LARGE, ...WRITE_ERRORS],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const validate = req.compileValidationSchema(flagReplaceBody as unknown as Record<string, unknown>);
+      const check = (flag: Record<string, unknown>) => {
+        if (validate(flag)) return;
+        const first = validate.errors?.[0];
+        throw new AdminError(AdminErrorCode.INVALID_FLAG, `the patched flag is invalid: ${first ? `${jsonPath(first.instancePath)} ${first.message ?? ''}` : 'schema violation'}`.trim(), {
+          path: jsonPath(first?.instancePath ?? ''),
+        });
+      };
+      const result = await service(ctx).patch(who!.actor, (req.params as Params).key, req.body as Record<string, unknown>, { ifMatch: ifMatch(req), required: true }, check);
+      return reply(res, sendFlag(res, 200, result));
+    },
+  },
+  {
+    method: 'DELETE',
+    url: '/flags/:key',
+    role: 'admin',
+    summary: 'Delete a flag (If-Match required).',
+    schema: { params: keyParams, response: { 204: { type: 'null', description: 'Deleted.' } } },
+    errors: [AdminErrorCode.PRECONDITION_REQUIRED, ...WRITE_ERRORS],
+    async handler(req, res, ctx, who) {
+      await service(ctx).remove(who!.actor, (req.params as Params).key, { ifMatch: ifMatch(req), required: true });
+      return res.code(204).send();
+    },
+  },
+  ...(['archive', 'restore'] as const).map(
+    (action): ApiRoute => ({
+      method: 'POST',
+      url: `/flags/:key/${action}`,
+      role: 'editor',
+      summary: action === 'archive' ? 'Archive a flag: DISABLED, metadata.archived (If-Match optional).' : 'Restore an archived flag to its previous state (If-Match optional).',
+      schema: { params: keyParams, response: { 200: flagResponse } },
+      idempotent: true,
+      errors: [AdminErrorCode.IDEMPOTENCY_KEY_REUSED, ...WRITE_ERRORS],
+      responseHeaders: ETAG,
+      async handler(req, res, ctx, who) {
+        const s = service(ctx);
+        const key = (req.params as Params).key;
+        const pre = { ifMatch: ifMatch(req), required: false };
+        return reply(res, await once(req, ctx, who, async () => sendFlag(res, 200, await (action === 'archive' ? s.archive(who!.actor, key, pre) : s.restore(who!.actor, key, pre)))));
+      },
+    }),
+  ),
+  {
+    method: 'POST',
+    url: '/flags/:key/kill',
+    role: 'editor',
+    summary: 'Kill switch: one write sets state DISABLED and records metadata.killedAt/killedBy (never refused for staleness).',
+    schema: { params: keyParams, response: { 200: flagResponse } },
+    idempotent: true,
+    errors: [AdminErrorCode.IDEMPOTENCY_KEY_REUSED, AdminErrorCode.FLAG_NOT_FOUND, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.AUDIT_UNAVAILABLE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const s = service(ctx);
+      return reply(res, await once(req, ctx, who, async () => sendFlag(res, 200, await s.kill(who!.actor, (req.params as Params).key))));
+    },
+  },
+  {
+    method: 'GET',
+    url: '/audit',
+    role: 'viewer',
+    summary: 'Audit entries, newest first.',
+    schema: { querystring: auditQuery, response: { 200: auditResponse } },
+    errors: [AdminErrorCode.INVALID_REQUEST, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.AUDIT_UNAVAILABLE],
+    async handler(req, _res, ctx) {
+      const q = req.query as { flag?: string; actor?: string; action?: string; since?: string; until?: string; limit?: number };
+      const time = (name: string, v: string | undefined) => {
+        if (v === undefined) return undefined;
+        const t = Date.parse(v);
+        if (!Number.isFinite(t)) throw new AdminError(AdminErrorCode.INVALID_REQUEST, `${name} is not an ISO 8601 time`);
+        return t;
+      };
+      const entries = await service(ctx).auditEntries({
+        flag: q.flag,
+        actor: q.actor,
+        action: q.action,
+        sinceMs: time('since', q.since),
+        untilMs: time('until', q.until),
+        limit: q.limit ?? 100,
+      });
+      return { entries };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/stale',
+    role: 'viewer',
+    summary: 'Stale report: unchanged, single-variant, not-evaluated for N days.',
+    schema: { querystring: staleQuery, response: { 200: staleResponse } },
+    errors: [AdminErrorCode.INVALID_REQUEST, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    async handler(req, _res, ctx) {
+      return service(ctx).stale((req.query as { days?: number }).days ?? 30);
+    },
+  },
+  {
+    method: 'GET',
+    url: '/whoami',
+    role: 'viewer',
+    summary: 'The caller: actor and role.',
+    schema: { response: { 200: whoamiResponse } },
+    errors: [],
+    async handler(_req, _res, _ctx, who) {
+      return { actor: who!.actor, role: who!.role };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/openapi.json',
+    role: undefined,
+    summary: 'This OpenAPI 3.1 document.',
+    schema: { response: { 200: { type: 'object', additionalProperties: true } } },
+    errors: [],
+    async handler(_req, _res, ctx) {
+      return ctx.openapi();
+    },
+  },
+];
+
+/** Ajv's `/variants/on` as `$.variants.on`. */
+export function jsonPath(instancePath: string): string {
+  if (instancePath === '') return '$';
+  return `$${instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : /^\d+$/.test(p) ? `[${p}]` : `[${JSON.stringify(p)}]`))
+    .join('')}`;
+}

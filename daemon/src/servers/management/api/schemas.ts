@@ -1,0 +1,185 @@
+/**
+ * JSON schemas of the management API: fastify validates requests and serialises responses with
+ * them, and the OpenAPI document is built from the same objects (openapi.ts), so the two cannot
+ * drift. Response objects keep `additionalProperties: true` where flag definitions go (targeting
+ * is any JSON Logic; fast-json-stringify would drop unlisted fields otherwise).
+ */
+
+const metadataValue = { type: ['string', 'number', 'boolean'] } as const;
+
+/** The fields of a flag as written through the API. */
+export const flagFields = {
+  key: { type: 'string', minLength: 1, maxLength: 256, description: 'The flag key.' },
+  flagSetId: { type: 'string', minLength: 1, description: "The flag's flag set (metadata.flagSetId, or the document's)." },
+  state: { type: 'string', enum: ['ENABLED', 'DISABLED'] },
+  variants: {
+    type: 'object',
+    minProperties: 1,
+    description: 'Variant name → value; all values of one type (boolean, string, number or object).',
+    additionalProperties: { type: ['boolean', 'string', 'number', 'object'] },
+  },
+  defaultVariant: { type: ['string', 'null'] },
+  targeting: { type: 'object', description: 'A JSON Logic rule (flagd semantics); {} for none.' },
+  metadata: {
+    type: 'object',
+    description: 'flagd flag metadata; the API keeps owner, createdAt, updatedAt, archived, archivedState, killedAt and killedBy here.',
+    additionalProperties: metadataValue,
+  },
+  version: { type: 'string', description: 'Ignored on input (use If-Match).' },
+} as const;
+
+export const flagCreateBody = {
+  type: 'object',
+  required: ['key', 'state', 'variants'],
+  properties: flagFields,
+  additionalProperties: false,
+} as const;
+
+export const flagReplaceBody = {
+  type: 'object',
+  required: ['state', 'variants'],
+  properties: flagFields,
+  additionalProperties: false,
+} as const;
+
+/**
+ * A merge patch: any field of a flag, null removes it (nested too: a variant, a metadata entry).
+ * The merged flag is then checked against flagReplaceBody.
+ */
+export const flagPatchBody = {
+  type: 'object',
+  properties: {
+    ...Object.fromEntries(Object.entries(flagFields).map(([k, v]) => [k, { anyOf: [v, { type: 'null' }] }])),
+    variants: { anyOf: [{ ...flagFields.variants, minProperties: 0, additionalProperties: { type: ['boolean', 'string', 'number', 'object', 'null'] } }, { type: 'null' }] },
+    metadata: { anyOf: [{ ...flagFields.metadata, additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } }, { type: 'null' }] },
+  },
+  additionalProperties: false,
+} as const;
+
+export const flagResponse = {
+  type: 'object',
+  required: ['key', 'version'],
+  properties: {
+    key: { type: 'string' },
+    flagSetId: { type: 'string' },
+    state: { type: 'string' },
+    variants: { type: 'object', additionalProperties: true },
+    defaultVariant: { type: ['string', 'null'] },
+    targeting: {},
+    metadata: { type: 'object', additionalProperties: true },
+    version: { type: 'string', description: "The flag's version: a strong ETag, also sent as the ETag header." },
+  },
+  additionalProperties: true,
+} as const;
+
+export const flagListResponse = {
+  type: 'object',
+  required: ['flags', 'version'],
+  properties: {
+    flags: { type: 'array', items: flagResponse },
+    version: { type: 'string', description: 'The flag set version (strong ETag of the document).' },
+  },
+} as const;
+
+export const keyParams = {
+  type: 'object',
+  required: ['key'],
+  properties: { key: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
+export const listQuery = {
+  type: 'object',
+  properties: {
+    state: { type: 'string', enum: ['ENABLED', 'DISABLED', 'ARCHIVED'] },
+    flagSet: { type: 'string' },
+    q: { type: 'string', maxLength: 256, description: 'Matches key, metadata.description and metadata.owner (case-insensitive).' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const auditQuery = {
+  type: 'object',
+  properties: {
+    flag: { type: 'string' },
+    actor: { type: 'string' },
+    action: { type: 'string', enum: ['create', 'update', 'delete', 'archive', 'restore', 'kill'] },
+    since: { type: 'string', format: 'date-time' },
+    until: { type: 'string', format: 'date-time' },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  },
+  additionalProperties: false,
+} as const;
+
+export const auditEntry = {
+  type: 'object',
+  required: ['seq', 'time', 'actor', 'action', 'flag', 'version', 'prev', 'hash'],
+  properties: {
+    seq: { type: 'integer' },
+    time: { type: 'string' },
+    actor: { type: 'string' },
+    action: { type: 'string' },
+    flag: { type: 'string' },
+    before: { description: 'The stored definition before the write, or null.' },
+    after: { description: 'The stored definition after the write, or null.' },
+    version: { type: 'string', description: 'The flag set version after the write.' },
+    prev: { type: 'string' },
+    hash: { type: 'string' },
+  },
+} as const;
+
+export const auditResponse = {
+  type: 'object',
+  required: ['entries'],
+  properties: { entries: { type: 'array', items: auditEntry } },
+} as const;
+
+export const staleQuery = {
+  type: 'object',
+  properties: { days: { type: 'integer', minimum: 0, maximum: 36500, default: 30 } },
+  additionalProperties: false,
+} as const;
+
+export const staleResponse = {
+  type: 'object',
+  required: ['days', 'flags'],
+  properties: {
+    days: { type: 'integer' },
+    flags: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['key', 'reasons'],
+        properties: {
+          key: { type: 'string' },
+          reasons: { type: 'array', items: { type: 'string', enum: ['unchanged', 'single-variant', 'not-evaluated'] } },
+          updatedAt: { type: ['string', 'null'] },
+          lastEvaluatedAt: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+} as const;
+
+export const whoamiResponse = {
+  type: 'object',
+  required: ['actor', 'role'],
+  properties: { actor: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'editor', 'admin'] } },
+} as const;
+
+export const errorResponse = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        path: { type: 'string', description: 'JSON path of the fault in the flag definition, when a flag is at fault.' },
+        current: { type: 'string', description: "VERSION_MISMATCH: the flag's current version." },
+        engineCode: { type: 'string', description: "INVALID_FLAG: @vexil/core's error or warning code." },
+      },
+    },
+  },
+} as const;
