@@ -1,6 +1,7 @@
 /**
- * The stale report (docs/management-api.md, "Stale report"): flags unchanged for N days, serving
- * one variant to everyone, or not evaluated by this daemon for N days.
+ * The stale report (docs/management-api.md, "Stale report"): flags not written for N days (or
+ * without lifecycle dates) that are unchanged that long, serve one variant to everyone, or were not
+ * evaluated by this daemon for N days. A flag written within the N days is never reported.
  */
 import type { FlagDocument } from './repository.js';
 
@@ -33,7 +34,10 @@ export function staleReport(doc: FlagDocument, options: StaleOptions): StaleFlag
     const reasons: StaleReason[] = [];
     const changed = typeof meta['updatedAt'] === 'string' ? meta['updatedAt'] : typeof meta['createdAt'] === 'string' ? meta['createdAt'] : undefined;
     const changedMs = changed === undefined ? NaN : Date.parse(changed);
-    if (Number.isFinite(changedMs) && changedMs < cutoff) reasons.push('unchanged');
+    // A flag written within the last N days is in active use, whatever it serves: never stale.
+    // One without lifecycle dates (written by hand) is judged on what it serves and its evaluations.
+    if (Number.isFinite(changedMs) && changedMs >= cutoff) continue;
+    if (Number.isFinite(changedMs)) reasons.push('unchanged');
     if (servesOneVariant(def)) reasons.push('single-variant');
     const evaluated = options.lastEvaluated(key);
     // Without a recorded evaluation, this daemon has seen none since it started.
