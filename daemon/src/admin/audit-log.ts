@@ -4,9 +4,10 @@
  * the entry's JSON without `hash` (fields in the order written). An append is fsynced before it
  * resolves; the API answers 2xx only after that.
  */
-import { open, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { AdminError, AdminErrorCode } from './errors.js';
 import { sha256Hex } from './versions.js';
+import { writeSynced } from './durable-write.js';
 
 export const AuditAction = {
   create: 'create',
@@ -83,13 +84,7 @@ export class AuditLog {
     const entry: AuditEntry = { ...unsigned, hash: entryHash(unsigned) };
     const line = `${JSON.stringify(entry)}\n`;
     try {
-      const handle = await open(this.path, 'a', 0o640);
-      try {
-        await handle.writeFile(line, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeSynced(this.path, line, 'a', 0o640);
     } catch (err) {
       this.tail = undefined; // a partial line may have landed: read again next time
       throw unavailable(err, 'cannot append');

@@ -14,6 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { filePathOf } from '../sources/file/file-source.js';
 import { AdminError, AdminErrorCode } from './errors.js';
 import { StaleDocumentError, formatOf, snapshotOf, type FlagRepository, type PreparedWrite, type RepositorySnapshot } from './repository.js';
+import { writeSynced } from './durable-write.js';
 
 export class FileRepository implements FlagRepository {
   readonly path: string;
@@ -48,13 +49,7 @@ export class FileRepository implements FlagRepository {
     }
     const temp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      const handle = await open(temp, 'wx', 0o644);
-      try {
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeSynced(temp, text, 'wx', 0o644);
     } catch (err) {
       await unlink(temp).catch(() => {});
       throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `cannot write next to ${this.path}: ${(err as Error).message}`, {}, { cause: err });

@@ -58,6 +58,9 @@ export interface FlagServiceOptions {
 /** Fields the API adds around a stored definition; never stored. */
 const API_ONLY = new Set(['key', 'version', 'flagSetId']);
 
+/** What a write does: the flag's next definition from its current one (undefined: delete it). */
+type FlagChange = (current: Record<string, unknown> | undefined, doc: FlagDocument) => Record<string, unknown> | undefined;
+
 export class FlagService {
   readonly repository: FlagRepository;
   readonly audit: AuditLog;
@@ -191,7 +194,7 @@ export class FlagService {
     action: AuditAction,
     key: string,
     pre: Precondition,
-    change: (current: Record<string, unknown> | undefined, doc: FlagDocument) => Record<string, unknown> | undefined,
+    change: FlagChange,
   ): Promise<WriteResult> {
     const run = this.queue.then(() => this.writeNow(actor, action, key, pre, change));
     this.queue = run.catch(() => {});
@@ -203,7 +206,7 @@ export class FlagService {
     action: AuditAction,
     key: string,
     pre: Precondition,
-    change: (current: Record<string, unknown> | undefined, doc: FlagDocument) => Record<string, unknown> | undefined,
+    change: FlagChange,
   ): Promise<WriteResult> {
     const snap = await this.repository.read();
     const current = ownFlag(snap.document, key);

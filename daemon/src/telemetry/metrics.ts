@@ -164,12 +164,6 @@ class Deferred {
     e.n++;
   }
 
-  add(metric: Gauge<string>, key: string, labels: () => Record<string, string>, delta: number): void {
-    const e = this.level(metric, key, labels);
-    e.value += delta;
-    e.dirty = true;
-  }
-
   /** The level record of one gauge series, for callers that bind it once and update it directly. */
   level(metric: Gauge<string>, key: string, labels: () => Record<string, string>): Level {
     let e = this.levels.get(key);

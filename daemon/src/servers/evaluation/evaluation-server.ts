@@ -10,7 +10,7 @@ import { evaluationV1, evaluationV2 } from '@vexil/proto';
 import { createCors } from '../cors.js';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Http2ServerRequest, Http2ServerResponse, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -20,7 +20,7 @@ import { evaluationRoutes } from './connect-adapter.js';
 import { EvaluationService, type EvaluationRecorder } from './evaluation-service.js';
 import { EventHub } from './event-hub.js';
 import { addEvaluationServices } from './grpc-adapter.js';
-import { removeStaleSocket } from '../stale-socket.js';
+import { listenNet } from '../net-listen.js';
 
 export interface EvaluationServerOptions extends ContextOptions {
   store: FlagStore;
@@ -136,18 +136,7 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
   return {
     hub,
     start: () =>
-      new Promise((resolve, reject) => {
-        net.once('error', reject);
-        const done = () => {
-          net.off('error', reject);
-          const a = net.address();
-          resolve({ port: typeof a === 'object' && a !== null ? (a as AddressInfo).port : 0 });
-        };
-        if (options.socketPath !== undefined) {
-          const path = options.socketPath;
-          removeStaleSocket(path).then(() => net.listen(path, done), reject);
-        } else net.listen(options.port, options.host, done);
-      }),
+      listenNet(net, options).then((port) => ({ port })),
     close: async () => {
       hub.shutdown();
       const closed = new Promise<void>((resolve) => net.close(() => resolve()));

@@ -16,13 +16,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { fastify, type FastifyPluginAsync } from 'fastify';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { managementApi, type ManagementApiOptions } from './api/api-plugin.js';
 import { API_PREFIX } from './api/routes.js';
 import { dashboardRoutes } from './dashboard/index.js';
+import { listenNet } from '../net-listen.js';
 import type { RunningServer } from './listen.js';
 
 export type { RunningServer };
@@ -104,13 +105,7 @@ export function createManagementServer(options: ManagementServerOptions): Runnin
     app,
     async start() {
       await app.ready();
-      const port = await new Promise<number>((resolve, reject) => {
-        net.once('error', reject);
-        net.listen(options.port, options.host, () => {
-          net.off('error', reject);
-          resolve((net.address() as AddressInfo).port);
-        });
-      });
+      const port = await listenNet(net, options);
       options.logger.info({ port }, `management service listening at ${port}`);
       return { port };
     },

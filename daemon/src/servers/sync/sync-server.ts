@@ -7,13 +7,13 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '@vexil/core';
 import { syncV1 } from '@vexil/proto';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { Fanout } from '../fanout.js';
 import { grpcServiceDefinition, malformedRequest, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
-import { removeStaleSocket } from '../stale-socket.js';
+import { listenNet } from '../net-listen.js';
 
 type CloseReason = 'normal_close' | 'client_disconnect' | 'deadline_exceeded' | 'error';
 
@@ -159,18 +159,7 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
       return streams.size;
     },
     start: () =>
-      new Promise((resolve, reject) => {
-        net.once('error', reject);
-        const done = () => {
-          net.off('error', reject);
-          const a = net.address();
-          resolve({ port: typeof a === 'object' && a !== null ? (a as AddressInfo).port : 0 });
-        };
-        if (options.socketPath !== undefined) {
-          const path = options.socketPath;
-          removeStaleSocket(path).then(() => net.listen(path, done), reject);
-        } else net.listen(options.port, options.host, done);
-      }),
+      listenNet(net, options).then((port) => ({ port })),
     close: async () => {
       for (const s of streams) s.end();
       // Stop accepting now; the callback only fires once every connection is gone.
