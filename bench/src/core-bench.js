@@ -11,14 +11,13 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { Evaluator } from '@vexil/core';
 import { FlagdCore } from '@openfeature/flagd-core';
 
 import { CASE_FLAGS, makeContexts, makeFlagSet, toText } from './fixtures.js';
-import { calibrate, fmtMs, fmtRate, fmtRatio, geomean, median, timeIt } from './harness.js';
+import { calibrate, fmtMs, fmtRate, fmtRatio, geomean, machine, median, timeIt } from './harness.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 5 : 15));
@@ -294,12 +293,8 @@ function runLoadCase(id, title, sides, rounds = ROUNDS) {
 const t0 = performance.now();
 const require = createRequire(import.meta.url);
 const env = {
-  date: new Date().toISOString(),
-  node: process.version,
+  ...machine(),
   v8: process.versions.v8,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cpus: os.cpus().length,
-  platform: `${process.platform}-${process.arch}`,
   flagdCore: require('@openfeature/flagd-core/package.json').version,
   flagdCoreMode: 'default (compiled: json-logic-engine with new Function)',
   vexilCore: JSON.parse(readFileSync(new URL('../../providers/core/package.json', import.meta.url), 'utf8')).version,

@@ -14,7 +14,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { evaluationV2 } from '@vexil/proto';
 import { execSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import {
   h2loadGrpc,
   nowMs,
   rssKb,
+  scratchRun,
   settledRssKb,
   sleep,
   spawnNode,
@@ -38,7 +39,7 @@ import {
 } from './daemon-lib.js';
 import { CONTEXT, COLD_FLAGS, FLAG_CASES, STREAM_FLAGS, evalFlagDoc, forkLoad, grpcFrame, streamFlagText } from './daemon-fixtures.js';
 import { toText } from './fixtures.js';
-import { finishRun, median } from './harness.js';
+import { finishRun, machine, median } from './harness.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5));
@@ -113,12 +114,8 @@ function summarize(oursPerRound, ceilingPerRound, higherIsBetter) {
 
 const tools = ensureTools();
 const env = {
-  date: new Date().toISOString(),
-  node: process.version,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cpus: os.cpus().length,
+  ...machine(),
   memGiB: Math.round(os.totalmem() / 2 ** 30),
-  platform: `${process.platform}-${process.arch}`,
   grpcJs: daemonRequire('@grpc/grpc-js/package.json').version,
   fastify: daemonRequire('fastify/package.json').version,
   tools,
@@ -157,21 +154,7 @@ notes.push('stream latencies include the load processes\' own grpc-js work on th
 if (process.env.BARE_FANOUT) notes.push(`EXPERIMENT: BARE_FANOUT=${process.env.BARE_FANOUT} changes the stream ceiling`);
 for (const n of notes) console.log(`note: ${n}`);
 
-const work = mkdtempSync(join(os.tmpdir(), 'vexil-daemon-bench-'));
-const children = new Set();
-const track = (proc) => {
-  children.add(proc.child);
-  proc.child.once('exit', () => children.delete(proc.child));
-  return proc;
-};
-const cleanup = () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-};
-process.once('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
+const { work, children, track, cleanup } = scratchRun('vexil-daemon-bench-');
 
 const evalFile = join(work, 'flags-1000.json');
 writeFileSync(evalFile, toText(evalFlagDoc()));
@@ -501,11 +484,10 @@ async function coldStart(args, port) {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
-  children.add(child);
+  track(child);
   let exited = false;
   child.once('exit', () => {
     exited = true;
-    children.delete(child);
   });
   try {
     for (;;) {

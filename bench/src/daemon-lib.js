@@ -4,9 +4,11 @@
  * sure the Debian load generators are installed, and running h2load / wrk and parsing their output.
  */
 import { execFileSync, execSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -295,4 +297,32 @@ export function commitLabel(paths) {
   } catch {
     return 'unknown';
   }
+}
+
+/** A package's version, read from node_modules (some packages do not export their package.json). */
+export const packageVersion = (name) => JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+
+/**
+ * A run's scratch directory and child processes: `track` registers a child (or a spawnNode
+ * result) and returns it; `children` are those still running; `cleanup` kills what is left and
+ * removes the directory, also on Ctrl-C.
+ */
+export function scratchRun(prefix) {
+  const work = mkdtempSync(join(os.tmpdir(), prefix));
+  const children = new Set();
+  const track = (tracked) => {
+    const child = tracked.child ?? tracked;
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return tracked;
+  };
+  const cleanup = () => {
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  return { work, children, track, cleanup };
 }

@@ -1,5 +1,6 @@
 /** Small timing helpers for the benchmarks: a hand-written loop timer, calibration, statistics, and the end of a run. */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const collect = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
@@ -84,4 +85,15 @@ export function finishRun({ t0, problems, file, results }) {
   writeFileSync(`${outDir}${file}`, `${JSON.stringify({ ...results, benchSeconds: seconds }, null, 2)}\n`);
   console.log(`results written to bench/results/${file}`);
   return seconds;
+}
+
+/** The machine a run measured on, first in every benchmark's `env`. */
+export function machine() {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    platform: `${process.platform}-${process.arch}`,
+  };
 }

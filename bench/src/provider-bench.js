@@ -20,15 +20,14 @@
  * Run with `npm run bench:provider` at the repository root (it builds first). Not a test.
  * Knobs: BENCH_QUICK=1, BENCH_ROUNDS, BENCH_CLIENT_MS, BENCH_PROVIDER_MS, BENCH_MEMORY_RUNS.
  */
-import { execSync, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { fork } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { REPO_ROOT, commitLabel, sleep, spawnNode, startDaemon, stop } from './daemon-lib.js';
+import { commitLabel, packageVersion, scratchRun, spawnNode, startDaemon, stop } from './daemon-lib.js';
 import { CASE_FLAGS, makeContexts, makeFlagSet, toText } from './fixtures.js';
-import { finishRun, fmtRate, fmtRatio, geomean, median } from './harness.js';
+import { finishRun, fmtRate, fmtRatio, geomean, machine, median } from './harness.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 7));
@@ -60,18 +59,12 @@ const notes = [];
 // ---------------------------------------------------------------------------------------------
 // Environment.
 
-// Read from node_modules: some of these packages do not export their package.json.
-const version = (name) => JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 const env = {
-  date: new Date().toISOString(),
-  node: process.version,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cpus: os.cpus().length,
-  platform: `${process.platform}-${process.arch}`,
-  serverSdk: version('@openfeature/server-sdk'),
-  flagdProvider: version('@openfeature/flagd-provider'),
-  flagdCore: version('@openfeature/flagd-core'),
-  grpcJs: version('@grpc/grpc-js'),
+  ...machine(),
+  serverSdk: packageVersion('@openfeature/server-sdk'),
+  flagdProvider: packageVersion('@openfeature/flagd-provider'),
+  flagdCore: packageVersion('@openfeature/flagd-core'),
+  grpcJs: packageVersion('@grpc/grpc-js'),
   commit: commitLabel(['providers/server/src', 'providers/core/src', 'daemon/src']),
   config: { quick: QUICK, rounds: ROUNDS, clientMs: CLIENT_MS, providerMs: PROVIDER_MS, warmupMs: WARMUP_MS, memoryRuns: MEMORY_RUNS, contexts: 1000 },
 };
@@ -85,21 +78,7 @@ console.log(
 // ---------------------------------------------------------------------------------------------
 // The daemon and the workers.
 
-const work = mkdtempSync(join(os.tmpdir(), 'vexil-provider-bench-'));
-const children = new Set();
-const track = (child) => {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-};
-const cleanup = () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-};
-process.once('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
+const { work, track, cleanup } = scratchRun('vexil-provider-bench-');
 
 const setDoc = makeFlagSet(5000);
 const flagDoc = { ...setDoc, flags: { ...CASE_FLAGS, ...setDoc.flags } };

@@ -14,11 +14,10 @@
  * Knobs: BENCH_WEB_RUNS (default 10).
  */
 import { build } from 'esbuild';
-import { execSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zconst, gzipSync } from 'node:zlib';
 
 import {
@@ -34,8 +33,8 @@ import {
   waitForStatus,
   writeAtomic,
 } from '../../providers/web/test/browser/support/browser-harness.js';
-import { REPO_ROOT, commitLabel, startDaemon, stop } from './daemon-lib.js';
-import { finishRun } from './harness.js';
+import { REPO_ROOT, commitLabel, packageVersion, startDaemon, stop } from './daemon-lib.js';
+import { finishRun, machine } from './harness.js';
 
 const RUNS = Number(process.env.BENCH_WEB_RUNS ?? 10);
 const TARGET_BYTES = 12_000; // "12 KB", read strictly (12,288 would be KiB)
@@ -50,17 +49,13 @@ const problem = (msg) => {
   console.error(`!!! ${msg}`);
 };
 
-const version = (name) => JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 const env = {
-  date: new Date().toISOString(),
-  node: process.version,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cpus: os.cpus().length,
-  esbuild: version('esbuild'),
-  webSdk: version('@openfeature/web-sdk'),
-  flagdWebProvider: version('@openfeature/flagd-web-provider'),
-  flagdCore: version('@openfeature/flagd-core'),
-  playwrightCore: version('playwright-core'),
+  ...machine(),
+  esbuild: packageVersion('esbuild'),
+  webSdk: packageVersion('@openfeature/web-sdk'),
+  flagdWebProvider: packageVersion('@openfeature/flagd-web-provider'),
+  flagdCore: packageVersion('@openfeature/flagd-core'),
+  playwrightCore: packageVersion('playwright-core'),
   chromium: undefined,
   commit: commitLabel(['providers/web/src', 'providers/core/src', 'daemon/src']),
   config: { runs: RUNS, external: EXTERNAL },
