@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Evaluator } from '@vexil/core';
 import type { EvaluationContext, JsonValue, ResolutionDetails } from '@vexil/core';
-import { DataTable, StepRegistry } from './steps.js';
+import { DataTable, MISSING_FLAG, NOT_EVALUATED, StepRegistry, required } from './steps.js';
 import { testbedPath } from './testbed.js';
 import { asValueType, check, parseTyped, show, typedEqual, type ValueType } from './values.js';
 
@@ -52,15 +52,8 @@ function evaluate(evaluator: Evaluator, flag: NonNullable<EvaluatorWorld['flag']
   }
 }
 
-function flagOf(world: EvaluatorWorld): NonNullable<EvaluatorWorld['flag']> {
-  if (!world.flag) throw new Error('no flag: missing "a <Type>-flag with key ..."');
-  return world.flag;
-}
-
-function resolved(world: EvaluatorWorld): ResolutionDetails<unknown> {
-  if (!world.details) throw new Error('no resolution details: the flag was not evaluated');
-  return world.details;
-}
+const flagOf = (world: EvaluatorWorld) => required(world.flag, MISSING_FLAG);
+const resolved = (world: EvaluatorWorld): ResolutionDetails<unknown> => required(world.details, NOT_EVALUATED);
 
 export const evaluatorSteps = new StepRegistry<EvaluatorWorld>()
   // Given

@@ -31,7 +31,7 @@ import {
   type Logger,
   type Provider,
 } from '@openfeature/server-sdk';
-import { DataTable, StepRegistry } from './steps.js';
+import { DataTable, MISSING_FLAG, NOT_EVALUATED, StepRegistry, required } from './steps.js';
 import { withTimeout, type DaemonConfigName, type DaemonHarness, type DaemonPool } from './daemon-harness.js';
 import type { ProviderFactory, ProviderMode, ProviderOptions } from './provider-factory.js';
 import { asValueType, check, parseTyped, show, typedEqual, type ValueType } from './values.js';
@@ -290,15 +290,8 @@ function clientOf(world: ProviderWorld): Client {
   return world.client;
 }
 
-function flagOf(world: ProviderWorld): NonNullable<ProviderWorld['flag']> {
-  if (!world.flag) throw new Error('no flag: missing "a <Type>-flag with key ..."');
-  return world.flag;
-}
-
-function resolved(world: ProviderWorld): EvaluationDetails<FlagValue> {
-  if (!world.details) throw new Error('no resolution details: the flag was not evaluated');
-  return world.details;
-}
+const flagOf = (world: ProviderWorld) => required(world.flag, MISSING_FLAG);
+const resolved = (world: ProviderWorld): EvaluationDetails<FlagValue> => required(world.details, NOT_EVALUATED);
 
 function daemonOf(world: ProviderWorld): DaemonHarness {
   if (!world.daemon) throw new Error('no daemon: missing "a <type> flagd provider"');

@@ -155,3 +155,13 @@ export async function runScenario<W>(
     }
   }
 }
+
+/** The messages of the steps both suites share. */
+export const MISSING_FLAG = 'no flag: missing "a <Type>-flag with key ..."';
+export const NOT_EVALUATED = 'no resolution details: the flag was not evaluated';
+
+/** What an earlier step should have set; a step that runs without it fails saying which step is missing. */
+export function required<T>(value: T | undefined, missing: string): T {
+  if (value === undefined) throw new Error(missing);
+  return value;
+}
