@@ -4,41 +4,27 @@
  * there comes from the HeadObject check; AWS S3 also enforces the If-Match put itself.
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StaleDocumentError } from '../src/admin/repository.js';
 import { S3Repository } from '../src/admin/s3-repository.js';
+import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from './support/s3rver.js';
 
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
-const s3rverModule = 's3rver';
-const { default: S3rver } = (await import(s3rverModule)) as { default: S3rverClass };
-
-const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-let directory: string;
-let s3rver: S3rverInstance;
+const credentials = S3RVER_CREDENTIALS;
+let s3: TestS3;
 let endpoint: string;
 let client: S3Client;
 let repo: S3Repository;
 
 beforeEach(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'vexil-admin-s3-'));
-  s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: 'flags' }] });
-  endpoint = `http://127.0.0.1:${(await s3rver.run()).port}`;
+  s3 = await startS3rver('vexil-admin-s3-');
+  endpoint = s3.endpoint;
   client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials });
   repo = new S3Repository({ uri: 's3://flags/flags.json', provider: 's3', endpoint, forcePathStyle: true, region: 'us-east-1' }, { clientConfig: { credentials } });
 });
 afterEach(async () => {
   await repo.close();
   client.destroy();
-  await s3rver.close();
-  await rm(directory, { recursive: true, force: true });
+  await s3.close();
 });
 
 const doc = (v: string) => `${JSON.stringify({ flags: { f: { state: 'ENABLED', variants: { v }, defaultVariant: 'v' } } })}\n`;

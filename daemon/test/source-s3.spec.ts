@@ -1,22 +1,13 @@
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSource } from '../src/sources/create-source.js';
+import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from './support/s3rver.js';
 import { S3Source, classifyS3Error, parseS3Uri, type S3SourceOptions } from '../src/sources/s3/s3-source.js';
 import type { SourceConfig, SourceData, SourceFailure, SourceListener } from '../src/sources/source.js';
 
-// s3rver ships no types; a non-literal specifier keeps the type checker out of it.
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
-const s3rverModule = 's3rver';
-const { default: S3rver } = (await import(s3rverModule)) as { default: S3rverClass };
 
 function listen(): { listener: SourceListener; data: SourceData[]; errors: SourceFailure[] } {
   const data: SourceData[] = [];
@@ -33,7 +24,7 @@ function resourceCounts(): Record<string, number> {
   return counts;
 }
 
-const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const credentials = S3RVER_CREDENTIALS;
 const doc = (value: string) => JSON.stringify({ flags: { f: { state: 'ENABLED', variants: { v: value }, defaultVariant: 'v' } } });
 
 interface Exchange {
@@ -44,7 +35,7 @@ interface Exchange {
 }
 
 let directory: string;
-let s3rver: S3rverInstance;
+let s3: TestS3;
 let s3Endpoint: string;
 /** A recording proxy in front of s3rver: what the source asked and what it got. */
 let proxy: Server;
@@ -54,10 +45,9 @@ let admin: S3Client;
 const sources: { stop(): Promise<void> }[] = [];
 
 beforeEach(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'vexil-s3-source-'));
-  s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: 'flags' }] });
-  const { port } = await s3rver.run();
-  s3Endpoint = `http://127.0.0.1:${port}`;
+  s3 = await startS3rver('vexil-s3-source-');
+  directory = s3.directory;
+  s3Endpoint = s3.endpoint;
   exchanges = [];
   proxy = createServer((req, res) => {
     const exchange: Exchange = { method: req.method ?? '', url: req.url ?? '', ifNoneMatch: req.headers['if-none-match'] as string | undefined };
@@ -87,8 +77,7 @@ afterEach(async () => {
   admin.destroy();
   proxy.closeAllConnections();
   await new Promise<void>((resolve) => proxy.close(() => resolve()));
-  await s3rver.close();
-  await rm(directory, { recursive: true, force: true });
+  await s3.close();
 });
 
 async function put(key: string, body: string, contentType = 'application/json'): Promise<void> {
