@@ -39,7 +39,7 @@ import {
 } from './daemon-lib.js';
 import { CONTEXT, COLD_FLAGS, FLAG_CASES, STREAM_FLAGS, evalFlagDoc, forkLoad, grpcFrame, streamFlagText } from './daemon-fixtures.js';
 import { toText } from './fixtures.js';
-import { finishRun, machine, median } from './harness.js';
+import { finishRun, machine, median, quantile } from './harness.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 5));
@@ -80,7 +80,6 @@ const grpc = daemonRequire('@grpc/grpc-js');
 // ---------------------------------------------------------------------------------------------
 // Small statistics / formatting.
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const minOf = (xs) => Math.min(...xs);
 const maxOf = (xs) => Math.max(...xs);
 const fmtRate = (r) => (r >= 1e3 ? `${(r / 1e3).toFixed(1)} k/s` : `${r.toFixed(0)} /s`);
@@ -401,13 +400,10 @@ async function runStreams() {
     for (const target of rotate(['daemon', 'bare'], r)) {
       const c = await change(target, `many-${target}`, ['sync', 'event'], 15_000);
       const all = [...c.sync.latencies, ...c.event.latencies].sort((a, b) => a - b);
-      const per = (xs) => {
-        const s = [...xs].sort((a, b) => a - b);
-        return { p50: pct(s, 50), p99: pct(s, 99), max: s[s.length - 1] };
-      };
+      const per = (xs) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: maxOf(xs) });
       many[target].push({
-        p50: pct(all, 50),
-        p99: pct(all, 99),
+        p50: quantile(all, 0.5),
+        p99: quantile(all, 0.99),
         max: all[all.length - 1],
         min: all[0],
         sync: per(c.sync.latencies),
@@ -438,10 +434,9 @@ async function runStreams() {
       }
     }
     for (const target of ['daemon', 'bare']) await loads[kind].call('close', { key: `one-${target}` });
-    const p = (xs, q) => pct([...xs].sort((a, b) => a - b), q);
     console.log(
       `1 ${kind === 'sync' ? 'SyncFlags' : 'EventStream'} subscriber, ${SINGLE_CHANGES} changes: ` +
-        ['daemon', 'bare'].map((t) => `${t} p50 ${fmtMs(p(single[kind][t], 50))} p99 ${fmtMs(p(single[kind][t], 99))}`).join('; '),
+        ['daemon', 'bare'].map((t) => `${t} p50 ${fmtMs(quantile(single[kind][t], 0.5))} p99 ${fmtMs(quantile(single[kind][t], 0.99))}`).join('; '),
     );
   }
 
@@ -450,7 +445,6 @@ async function runStreams() {
   await stop(bare.child);
   await stop(daemon.child);
 
-  const sortedPct = (xs, q) => pct([...xs].sort((a, b) => a - b), q);
   results.streams = {
     memory,
     firstMessages: firstChecks,
@@ -467,8 +461,8 @@ async function runStreams() {
         kind,
         {
           latenciesMs: single[kind],
-          daemon: { p50: sortedPct(single[kind].daemon, 50), p99: sortedPct(single[kind].daemon, 99), min: minOf(single[kind].daemon), max: maxOf(single[kind].daemon) },
-          bare: { p50: sortedPct(single[kind].bare, 50), p99: sortedPct(single[kind].bare, 99), min: minOf(single[kind].bare), max: maxOf(single[kind].bare) },
+          daemon: { p50: quantile(single[kind].daemon, 0.5), p99: quantile(single[kind].daemon, 0.99), min: minOf(single[kind].daemon), max: maxOf(single[kind].daemon) },
+          bare: { p50: quantile(single[kind].bare, 0.5), p99: quantile(single[kind].bare, 0.99), min: minOf(single[kind].bare), max: maxOf(single[kind].bare) },
         },
       ]),
     ),

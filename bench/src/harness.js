@@ -40,6 +40,12 @@ export function median(xs) {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** The q-quantile (0..1) of numbers in any order, by nearest rank. */
+export function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
 export function geomean(xs) {
   return Math.exp(xs.reduce((acc, x) => acc + Math.log(x), 0) / xs.length);
 }

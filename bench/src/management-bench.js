@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { commitLabel, nowMs, sleep, startDaemon, stop } from './daemon-lib.js';
-import { finishRun, median } from './harness.js';
+import { finishRun, median, quantile } from './harness.js';
 
 const WRITES = Number(process.env.BENCH_WRITES ?? (process.env.BENCH_QUICK === '1' ? 15 : 50));
 const TARGET_P99_MS = 200;
@@ -96,12 +96,8 @@ for (let i = 0; i < WRITES; i++) {
   await sleep(40 + Math.floor(Math.random() * 60));
 }
 
-const pct = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-};
 const summary = Object.fromEntries(
-  Object.entries(samples).map(([k, xs]) => [k, { n: xs.length, medianMs: median(xs), p99Ms: pct(xs, 0.99), maxMs: Math.max(...xs) }]),
+  Object.entries(samples).map(([k, xs]) => [k, { n: xs.length, medianMs: median(xs), p99Ms: quantile(xs, 0.99), maxMs: Math.max(...xs) }]),
 );
 console.log(`management API write → in-process client sees the new value, ${WRITES} writes (PATCH, If-Match), ms`);
 console.log(`${'measure'.padEnd(48)}${'median'.padStart(9)}${'p99'.padStart(9)}${'max'.padStart(9)}`);

@@ -143,15 +143,5 @@ export async function measureChangeLatency(page, { file, key, docFor, valueFor, 
   return samples;
 }
 
-/** The median (the mean of the two middle values for an even count). */
-export function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** The q-quantile (0..1) of numbers, by nearest rank. */
-export function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
+/** The median and the nearest-rank q-quantile, as every benchmark computes them. */
+export { median, quantile } from '../../../../../bench/src/harness.js';
