@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { CHROMIUM_PATH } from '../../../scripts/prerequisites.mjs';
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
 /** The application's coded default: a flag the provider does not know, or a killed one, gives it. */
 const CODED_DEFAULT = true;
 const SEE_WITHIN_MS = 1_000;

@@ -15,10 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { buildDemo } from '../../../../../examples/web/build.mjs';
 import { serveStatic } from '../../../../../examples/web/serve.mjs';
+import { CHROMIUM_PATH } from '../../../../../scripts/prerequisites.mjs';
 
 export { serveStatic };
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+export { CHROMIUM_PATH };
 const PAGES_DIR = fileURLToPath(new URL('../pages/', import.meta.url));
 
 /** Launches headless Chromium from CHROMIUM_PATH; fails with what to install when it is missing. */
