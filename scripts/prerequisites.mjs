@@ -11,7 +11,7 @@
  *
  * Environment (read here only, since this is the process edge of the test run):
  *   VEXIL_CHROMIUM_PATH  the Chromium binary the browser tests launch (default /usr/bin/chromium)
- *   VEXIL_NO_INSTALL=1   report what is missing, never run apt-get (the step's own test sets it)
+ *   VEXIL_NO_INSTALL=1   report what is missing, never run apt-get (any value but empty or 0; the step's own test sets it)
  * Flags: --versions prints each found tool's version (CI logs).
  */
 import { spawnSync } from 'node:child_process';
@@ -123,7 +123,9 @@ export function missingMessage(missing, node) {
  * Returns 'skipped', 'failed' or 'installed'.
  */
 function tryInstall(missing, env) {
-  if (env.VEXIL_NO_INSTALL === '1' || process.getuid?.() !== 0) return 'skipped';
+  // Any value but empty or 0 opts out, so VEXIL_NO_INSTALL=true does not surprise anyone with an install.
+  const optedOut = (env.VEXIL_NO_INSTALL ?? '') !== '' && env.VEXIL_NO_INSTALL !== '0';
+  if (optedOut || process.getuid?.() !== 0) return 'skipped';
   const aptGet = which('apt-get', env.PATH ?? '');
   const packages = [...new Set(missing.filter((entry) => !entry.override).map((entry) => entry.debian))];
   if (!aptGet || packages.length === 0) return 'skipped';

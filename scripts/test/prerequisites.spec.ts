@@ -119,12 +119,15 @@ describe('test prerequisites step', () => {
     expect(existsSync(marker)).toBe(true);
   });
 
-  it('never runs apt-get with VEXIL_NO_INSTALL=1, even as root with apt-get on PATH', () => {
+  it('never runs apt-get with VEXIL_NO_INSTALL set (1, true), even as root with apt-get on PATH', () => {
     const log = join(dir, 'apt-get.log');
     executable(join(bin, 'apt-get'), `echo "$@" >> ${log}`);
-    const r = runStep({ VEXIL_CHROMIUM_PATH: executable(join(dir, 'chromium')) });
-    expect(r.status).toBe(1);
-    expect(existsSync(log)).toBe(false);
+    for (const optOut of ['1', 'true']) {
+      const r = runStep({ VEXIL_CHROMIUM_PATH: executable(join(dir, 'chromium')), VEXIL_NO_INSTALL: optOut });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('- openssl:');
+      expect(existsSync(log)).toBe(false);
+    }
   });
 
   it('as root installs what is missing with apt-get, then passes; otherwise prints the sudo command and runs nothing', () => {
@@ -152,6 +155,12 @@ describe('test prerequisites step', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('- openssl: no `openssl` on PATH');
     if (isRoot) expect(r.stderr).toContain('E: Unable to locate package openssl\nvexil: apt-get could not install them');
+  });
+
+  it('README lists exactly the prerequisites of the table, each with its install command', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const listed = [...readme.matchAll(/`sudo apt-get install -y ([\w.+-]+)`/g)].map((m) => m[1]);
+    expect(listed.sort()).toEqual(PREREQUISITES.map((p) => p.debian).sort());
   });
 
   it('is the one source of the Chromium path: the browser test harness launches what the step checks', () => {
