@@ -58,7 +58,7 @@ export async function killCommand(args: readonly string[], io: CommandIo): Promi
   const url = `${base}/api/v1/flags/${encodeURIComponent(key)}/kill`;
   let res: Response;
   try {
-    res = await (io.fetch ?? fetch)(url, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
+    res = await (io.fetch ?? fetch)(url, { method: 'POST', headers: { 'x-vexil-request': 'vexil-cli', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
   } catch (err) {
     io.err(`vexil kill: cannot reach ${base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}\n`);
     return 1;

@@ -41,7 +41,8 @@ export async function adminFixture(args: string[] = [], options: { flags?: unkno
     daemon,
     base,
     async call(method, path, o = {}) {
-      const headers: Record<string, string> = { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...o.headers };
+      // X-Vexil-Request: state-changing calls need it or a JSON body (docs/management-api.md).
+      const headers: Record<string, string> = { 'x-vexil-request': 'test', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...o.headers };
       let body: string | undefined = o.raw;
       if (o.body !== undefined) {
         body = JSON.stringify(o.body);

@@ -4,6 +4,11 @@ import { API_PREFIX, type ApiRoute } from './routes.js';
 import { errorResponse } from './schemas.js';
 
 const AUTH_ERRORS = [AdminErrorCode.UNAUTHENTICATED, AdminErrorCode.FORBIDDEN, AdminErrorCode.LOOPBACK_ONLY] as const;
+/** The browser guards (api-plugin.ts): every route, and the state-changing ones. */
+const HOST_ERRORS = [AdminErrorCode.HOST_NOT_ALLOWED] as const;
+const WRITE_GUARD_ERRORS = [AdminErrorCode.CROSS_ORIGIN_REQUEST, AdminErrorCode.CSRF_HEADER_REQUIRED] as const;
+/** The body parser: not JSON, too deep, a reserved key; another content type. */
+const BODY_ERRORS = [AdminErrorCode.INVALID_REQUEST, AdminErrorCode.UNSUPPORTED_MEDIA_TYPE] as const;
 
 export function buildOpenApi(routes: readonly ApiRoute[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -20,6 +25,16 @@ export function buildOpenApi(routes: readonly ApiRoute[], version: string): Reco
       const required = route.method !== 'POST';
       parameters.push({ name: 'If-Match', in: 'header', required, schema: { type: 'string' }, description: "The flag's version (its ETag)." });
     }
+    const writes = route.method !== 'GET';
+    if (writes) {
+      parameters.push({
+        name: 'X-Vexil-Request',
+        in: 'header',
+        required: false,
+        schema: { type: 'string' },
+        description: 'Any value. Required (403 CSRF_HEADER_REQUIRED) unless the body is application/json or application/merge-patch+json.',
+      });
+    }
     if (route.idempotent) {
       parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'Replays the first response for 24 h.' });
     }
@@ -33,7 +48,14 @@ export function buildOpenApi(routes: readonly ApiRoute[], version: string): Reco
           ? { description: s.description ?? 'No content' }
           : { description: route.summary, ...(Object.keys(headers).length > 0 ? { headers } : {}), content: { 'application/json': { schema } } };
     }
-    const codes = new Set<AdminErrorCode>([...route.errors, ...(route.role !== undefined ? AUTH_ERRORS : []), AdminErrorCode.RATE_LIMITED]);
+    const codes = new Set<AdminErrorCode>([
+      ...route.errors,
+      ...(route.schema.body !== undefined ? BODY_ERRORS : []),
+      ...(route.role !== undefined ? AUTH_ERRORS : []),
+      ...HOST_ERRORS,
+      ...(writes ? WRITE_GUARD_ERRORS : []),
+      AdminErrorCode.RATE_LIMITED,
+    ]);
     const byStatus = new Map<number, AdminErrorCode[]>();
     for (const code of codes) byStatus.set(ADMIN_ERROR_STATUS[code], [...(byStatus.get(ADMIN_ERROR_STATUS[code]) ?? []), code]);
     for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {

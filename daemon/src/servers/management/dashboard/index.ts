@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { isLoopbackHost } from '../../../admin/auth.js';
 
 /** Where the static files are, from either `src/…/dashboard/` or `dist/…/dashboard/`. */
 export const DASHBOARD_STATIC_DIR = new URL('../../../../src/servers/management/dashboard/static/', import.meta.url);
@@ -79,6 +80,10 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   const send = (req: FastifyRequest, reply: FastifyReply, file: StaticFile | undefined) => {
     if (loopbackOnly && !LOOPBACK.test(req.socket.remoteAddress ?? '')) {
       return reply.code(403).send({ error: { code: 'LOOPBACK_ONLY', message: 'no admin token is configured: the dashboard answers loopback clients only' } });
+    }
+    // DNS rebinding: a page of evil.example resolved to 127.0.0.1 still sends Host: evil.example.
+    if (loopbackOnly && !isLoopbackHost(req.headers.host)) {
+      return reply.code(403).send({ error: { code: 'HOST_NOT_ALLOWED', message: 'no admin token is configured: the dashboard answers Host localhost, 127.0.0.1 or [::1] only (DNS rebinding)' } });
     }
     if (file === undefined) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such dashboard file' } });
     reply

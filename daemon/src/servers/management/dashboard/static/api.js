@@ -32,7 +32,9 @@ export function idempotencyKey() {
  * comes back as status 0 with an error body.
  */
 export async function request(path, options = {}) {
-  const headers = { accept: 'application/json', ...options.headers };
+  // X-Vexil-Request: the API refuses state-changing requests without it or a JSON body (a page
+  // of another origin cannot send it without a CORS preflight, which the API never grants).
+  const headers = { accept: 'application/json', 'x-vexil-request': 'dashboard', ...options.headers };
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   if (options.ifMatch) headers['if-match'] = options.ifMatch;
