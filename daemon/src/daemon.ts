@@ -13,6 +13,7 @@ import { FlagService } from './admin/flag-service.js';
 import type { FlagRepository } from './admin/repository.js';
 import { S3Repository } from './admin/s3-repository.js';
 import type { DaemonConfig } from './config/daemon-config.js';
+import { defaultMaxConnections, readOpenFileLimit, StreamLimiter, type ServerLimits } from './servers/connection-limits.js';
 import { createManagementServer } from './servers/management/management-server.js';
 import { createEvaluationServer, type EvaluationServer } from './servers/evaluation/evaluation-server.js';
 import { createOfrepServer } from './servers/ofrep/ofrep-server.js';
@@ -45,7 +46,8 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
   const tls = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : undefined;
 
   const admin = createAdmin(config, metrics, logger);
-  const management = createManagementServer({ store, metrics, logger, host, port: config.managementPort, api: admin.api });
+  const limits = connectionLimits(config, metrics, logger);
+  const management = createManagementServer({ store, metrics, logger, host, port: config.managementPort, api: admin.api, limits: { timeouts: limits.timeouts, recorder: metrics } });
   const evaluation: EvaluationServer = createEvaluationServer({
     store,
     logger,
@@ -58,6 +60,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     socketPath: config.socketPath,
     tls,
     streamDeadlineMs: config.streamDeadlineMs,
+    limits,
   });
   const sync: SyncServer = createSyncServer({
     store,
@@ -70,6 +73,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     socketPath: config.syncSocketPath,
     streamDeadlineMs: config.streamDeadlineMs,
     disableSyncMetadata: config.disableSyncMetadata,
+    limits,
   });
   const ofrep = createOfrepServer({
     store,
@@ -81,6 +85,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     browserRules: config.browserRules,
     contextValues: config.contextValues,
     contextFromHeaders: config.contextFromHeaders,
+    limits,
   });
 
   // Management first, so /readyz answers 412 while sources load.
@@ -140,6 +145,32 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * One stream limiter for every streaming service, the connection cap of the evaluation, sync and
+ * OFREP ports, and the timeouts of all four (README "Connection limits").
+ */
+function connectionLimits(config: DaemonConfig, metrics: Metrics, logger: Logger): ServerLimits {
+  const fdLimit = readOpenFileLimit();
+  const maxConnections = config.maxConnections ?? defaultMaxConnections(fdLimit);
+  // Three capped ports at their caps must leave descriptors for the management port and the rest.
+  if (fdLimit !== undefined && maxConnections > 0 && 3 * maxConnections >= fdLimit) {
+    logger.warn(
+      { maxConnections, openFileLimit: fdLimit },
+      `--max-connections ${maxConnections} on three ports reaches the open-file limit ${fdLimit}: a flood can starve the management port; lower it or raise ulimit -n`,
+    );
+  }
+  logger.info(
+    { maxStreams: config.maxStreams, maxStreamsPerAddress: config.maxStreamsPerAddress, maxConnections, openFileLimit: fdLimit ?? 'unknown' },
+    'connection limits',
+  );
+  return {
+    streams: new StreamLimiter({ maxStreams: config.maxStreams, maxStreamsPerAddress: config.maxStreamsPerAddress, logger, recorder: metrics }),
+    maxConnections,
+    timeouts: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, idleTimeoutMs: config.idleTimeoutMs },
+    recorder: metrics,
+  };
 }
 
 /** The management API's parts: where writes go, the audit log, the tokens (docs/management-api.md). */

@@ -67,8 +67,14 @@ describe('defaults', () => {
       debug: false,
       adminTokens: [],
       adminRateLimit: 600,
+      maxStreams: 15000,
+      maxStreamsPerAddress: 10000,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      idleTimeoutMs: 120000,
     });
     expect(c.tls).toBeUndefined();
+    expect(c.maxConnections).toBeUndefined();
     expect(c.socketPath).toBeUndefined();
     expect(c).toEqual(DEFAULT_CONFIG);
     expect(warnings.some((w) => w.includes('no flag sources'))).toBe(true);
@@ -294,6 +300,11 @@ describe('environment variables', () => {
       ],
       adminRateLimit: 100,
       auditLog: '/var/log/vexil-audit.jsonl',
+      maxStreams: 15000,
+      maxStreamsPerAddress: 10000,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      idleTimeoutMs: 120000,
     });
   });
 
@@ -461,6 +472,11 @@ describe('config files', () => {
       debug: true,
       adminTokens: [],
       adminRateLimit: 600,
+      maxStreams: 15000,
+      maxStreamsPerAddress: 10000,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      idleTimeoutMs: 120000,
     });
   });
 

@@ -55,8 +55,41 @@ export interface DaemonConfig {
   readonly adminRateLimit: number;
   /** The audit log: --audit-log; unset: vexil-audit.jsonl next to the admin source file. */
   readonly auditLog?: string;
+  /** Long-lived streams open at once, all clients together: --max-streams; 0: no cap. */
+  readonly maxStreams: number;
+  /** Long-lived streams open at once from one client address: --max-streams-per-address; 0: no cap. */
+  readonly maxStreamsPerAddress: number;
+  /**
+   * Connections each of the evaluation, sync and OFREP ports holds: --max-connections; 0: no cap;
+   * unset: derived from the process's open-file limit when the daemon starts.
+   */
+  readonly maxConnections?: number;
+  /** Time to send a request head or the HTTP/2 preface, ms; 0: none: --headers-timeout. */
+  readonly headersTimeoutMs: number;
+  /** Time for a whole HTTP/1 request, ms; 0: none: --request-timeout. */
+  readonly requestTimeoutMs: number;
+  /** An HTTP/2 connection without streams is closed after this long, ms; 0: never: --idle-timeout. */
+  readonly idleTimeoutMs: number;
 }
 
 export const DEFAULT_ADMIN_RATE_LIMIT = 600;
+
+// Connection limits (servers/connection-limits.ts, README "Connection limits").
+/**
+ * Above the bench's 10,000 streams (5,000 SyncFlags + 5,000 EventStream) with room to spare, and
+ * below a typical 20,000 open-file limit: HTTP/1 streams (SSE, Connect) hold one socket each.
+ */
+export const DEFAULT_MAX_STREAMS = 15_000;
+/**
+ * As many as the bench opens from one address: behind an ingress or a NAT every client shares one
+ * address, so a tight default would refuse legitimate fleets.
+ */
+export const DEFAULT_MAX_STREAMS_PER_ADDRESS = 10_000;
+/** Browsers and providers send a request head in one write; 10 s is generous and ends slowloris early. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Request bodies here are small (contexts, flag documents under 1-4 MiB). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** An HTTP/2 connection without streams; gRPC clients reconnect on the GOAWAY transparently. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
 export const DEFAULT_PORTS = Object.freeze({ port: 8013, managementPort: 8014, syncPort: 8015, ofrepPort: 8016 });

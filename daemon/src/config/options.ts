@@ -185,6 +185,59 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
       '*: every selector. Flag sets with "browserRules": true in their metadata are exposed too; others get 403 (targeting ' +
       'rules can hold personal data). Vexil only. In the environment, separate with spaces.',
   }),
+  // --- start: connection limits (vexil only; README "Connection limits") ---------------------------
+  opt({
+    name: 'max-streams',
+    kind: 'value',
+    arg: 'n',
+    scope: 'start',
+    defaultText: '15000',
+    help:
+      'Long-lived streams open at once, every client together: SyncFlags, EventStream (gRPC, Connect, gRPC-web) and ' +
+      'browser rules streams; past it: RESOURCE_EXHAUSTED or 429 (0: no cap).',
+  }),
+  opt({
+    name: 'max-streams-per-address',
+    kind: 'value',
+    arg: 'n',
+    scope: 'start',
+    defaultText: '10000',
+    help: 'Long-lived streams open at once from one client address (behind a proxy, all clients share one; 0: no cap).',
+  }),
+  opt({
+    name: 'max-connections',
+    kind: 'value',
+    arg: 'n',
+    scope: 'start',
+    defaultText: 'a quarter of the open-file limit (4096 if unknown)',
+    help:
+      'Connections each of the evaluation, sync and OFREP ports holds at once; past it, new ones are closed. The ' +
+      'management port is not capped: the open files left over keep the kill switch and probes working (0: no cap).',
+  }),
+  opt({
+    name: 'headers-timeout',
+    kind: 'value',
+    arg: 'duration',
+    scope: 'start',
+    defaultText: '10s',
+    help: 'Time a connection has to send its request head (HTTP/1) or HTTP/2 preface; then it is closed (0: none).',
+  }),
+  opt({
+    name: 'request-timeout',
+    kind: 'value',
+    arg: 'duration',
+    scope: 'start',
+    defaultText: '30s',
+    help: 'Time an HTTP/1 request has to arrive whole, head and body (408 after it; responses and streams are not limited; 0: none).',
+  }),
+  opt({
+    name: 'idle-timeout',
+    kind: 'value',
+    arg: 'duration',
+    scope: 'start',
+    defaultText: '2m',
+    help: 'An HTTP/2 connection (gRPC, h2c) with no open stream for this long gets a GOAWAY and is closed (0: never).',
+  }),
   // --- start: evaluation context ---------------------------------------------------------------
   opt({
     name: 'context-value',

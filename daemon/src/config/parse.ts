@@ -78,7 +78,17 @@ import { parseDocument } from 'yaml';
 import type { SourceConfig } from '../sources/source.js';
 import { parseAdminToken, type AdminToken } from '../admin/auth.js';
 import { filePathOf } from '../sources/file/file-source.js';
-import { DEFAULT_ADMIN_RATE_LIMIT, DEFAULT_PORTS, type DaemonConfig, type LogFormat } from './daemon-config.js';
+import {
+  DEFAULT_ADMIN_RATE_LIMIT,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_MAX_STREAMS_PER_ADDRESS,
+  DEFAULT_PORTS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type DaemonConfig,
+  type LogFormat,
+} from './daemon-config.js';
 import { ConfigError, filePrefix, invalidValue, oneLine, quote, settingError, settingName, type Origin } from './errors.js';
 import { formatHelp, formatVersion, type HelpTopic } from './help.js';
 import { JsonSyntaxError, describeJsonError, parseJson } from './json.js';
@@ -121,6 +131,11 @@ export const DEFAULT_CONFIG: DaemonConfig = deepFreeze({
   debug: false,
   adminTokens: [],
   adminRateLimit: DEFAULT_ADMIN_RATE_LIMIT,
+  maxStreams: DEFAULT_MAX_STREAMS,
+  maxStreamsPerAddress: DEFAULT_MAX_STREAMS_PER_ADDRESS,
+  headersTimeoutMs: DEFAULT_HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
 } satisfies DaemonConfig);
 
 /**
@@ -428,6 +443,7 @@ function resolve(
   const socketPath = get('socket-path', toOptionalString)?.value;
   const syncSocketPath = get('sync-socket-path', toOptionalString)?.value;
   const streamDeadlineMs = get('stream-deadline', toDurationMs)?.value ?? 0;
+  const maxConnections = get('max-connections', toCap)?.value;
 
   const config: DaemonConfig = {
     sources,
@@ -451,6 +467,12 @@ function resolve(
     adminTokens: get('admin-token', toAdminTokens)?.value ?? [],
     adminRateLimit: get('admin-rate-limit', toRateLimit)?.value ?? DEFAULT_ADMIN_RATE_LIMIT,
     ...(auditLog !== undefined ? { auditLog } : {}),
+    maxStreams: get('max-streams', toCap)?.value ?? DEFAULT_MAX_STREAMS,
+    maxStreamsPerAddress: get('max-streams-per-address', toCap)?.value ?? DEFAULT_MAX_STREAMS_PER_ADDRESS,
+    ...(maxConnections !== undefined ? { maxConnections } : {}),
+    headersTimeoutMs: get('headers-timeout', toDurationMs)?.value ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: get('request-timeout', toDurationMs)?.value ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    idleTimeoutMs: get('idle-timeout', toDurationMs)?.value ?? DEFAULT_IDLE_TIMEOUT_MS,
   };
 
   for (const spec of OPTIONS) {
@@ -549,6 +571,15 @@ function toRateLimit(spec: OptionSpec, raw: unknown, origin: Origin): number {
   const text = scalarText(spec, raw, origin, expected).trim();
   const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1)) throw invalidValue(spec, origin, raw, expected);
+  return n;
+}
+
+/** A count cap (--max-streams, --max-connections, ...): an integer, 0 for no cap. */
+function toCap(spec: OptionSpec, raw: unknown, origin: Origin): number {
+  const expected = 'expected a whole number (0: no cap)';
+  const text = scalarText(spec, raw, origin, expected).trim();
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n)) throw invalidValue(spec, origin, raw, expected);
   return n;
 }
 

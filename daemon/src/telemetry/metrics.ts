@@ -26,7 +26,10 @@
  * Differences: flagd's exporter also adds `otel_scope_name`/`otel_scope_version` labels and a
  * `target_info` series, which are OTel bookkeeping and left out; `http_server_active_requests`
  * carries no status code (flagd's is always the pre-handler "200"). flagd has no gauge for
- * evaluation event streams; `vexil_event_streams_active` is ours.
+ * evaluation event streams; `vexil_event_streams_active` is ours, and so are the connection-limit
+ * counters `vexil_streams_rejected_total{service,reason}` (a stream refused by --max-streams or
+ * --max-streams-per-address) and `vexil_connections_rejected_total{service,reason}` (a connection
+ * closed by --max-connections, or for sending no request within --headers-timeout).
  *
  * Every instance owns its Registry: nothing is registered in prom-client's global registry.
  */
@@ -125,6 +128,10 @@ export interface Metrics {
   /** Evaluation event streams (flagd.evaluation EventStream); ours, flagd has no such gauge. */
   eventStreamOpened(service: string): void;
   eventStreamClosed(service: string): void;
+  /** A stream (`sse`, `evaluation`, `sync`) refused by a cap: `per_address` or `total`. */
+  streamRejected(service: string, reason: string): void;
+  /** A connection closed early on a port: `max_connections` or `no_request`. */
+  connectionRejected(service: string, reason: string): void;
 
   /** A source failed to fetch or its document was refused. */
   sourceError(source: string, reason: string): void;
@@ -308,6 +315,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['service'],
     registers,
   });
+  const streamsRejected = new Counter<'service' | 'reason'>({
+    name: 'vexil_streams_rejected_total',
+    help: 'Streams refused by a stream cap, per service (sse, evaluation, sync) and cap (per_address, total).',
+    labelNames: ['service', 'reason'],
+    registers,
+  });
+  const connectionsRejected = new Counter<'service' | 'reason'>({
+    name: 'vexil_connections_rejected_total',
+    help: 'Connections closed early, per port (evaluation, sync, ofrep, management) and reason (max_connections, no_request).',
+    labelNames: ['service', 'reason'],
+    registers,
+  });
   const sourceErrors = new Counter<'source' | 'reason'>({
     name: 'vexil_source_errors_total',
     help: 'Failed fetches and refused documents, per source and reason.',
@@ -465,6 +484,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     eventStreamClosed(service) {
       eventStreams.dec({ service });
+    },
+    streamRejected(service, reason) {
+      streamsRejected.inc({ service, reason });
+    },
+    connectionRejected(service, reason) {
+      connectionsRejected.inc({ service, reason });
     },
 
     sourceError(source, reason) {

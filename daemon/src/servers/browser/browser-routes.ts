@@ -19,10 +19,11 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { StreamLimiter } from '../connection-limits.js';
 import { createCors } from '../cors.js';
 import { ifNoneMatch } from '../ofrep/etag.js';
 import { RuleSets } from './rule-sets.js';
-import { SseStreams, type StreamMode } from './sse-streams.js';
+import { SSE_SERVICE, SseStreams, type StreamMode } from './sse-streams.js';
 
 export const RULES_ROUTE = '/vexil/v1/rules';
 export const STREAM_ROUTE = '/vexil/v1/stream';
@@ -37,6 +38,8 @@ export const BrowserErrorCode = {
   INVALID_REQUEST: 'INVALID_REQUEST',
   /** 503: the daemon is shutting down. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /** 429: a stream cap is reached (--max-streams, --max-streams-per-address); Retry-After says when to retry. */
+  TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
 } as const;
 export type BrowserErrorCode = (typeof BrowserErrorCode)[keyof typeof BrowserErrorCode];
 
@@ -45,6 +48,8 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 2_000;
 /** Longer than any selector in use; as long as the OFREP server's longest path parameter. */
 export const MAX_SELECTOR_LENGTH = 2048;
+/** Seconds a client refused by a stream cap is told to wait (Retry-After). */
+export const STREAM_RETRY_AFTER_SECONDS = 5;
 
 const SELECTOR_HEADER = 'flagd-selector';
 const JSON_TYPE = 'application/json';
@@ -63,6 +68,8 @@ export interface BrowserRoutesOptions {
   maxBufferedBytes?: number;
   /** At shutdown, how long ended streams may take to flush before they are destroyed; default 2 s. */
   shutdownGraceMs?: number;
+  /** The daemon's stream caps, shared with its other streaming services; absent: no cap. */
+  streamLimiter?: StreamLimiter;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -168,6 +175,17 @@ export const browserRoutes: FastifyPluginAsync<BrowserRoutesOptions> = async (ap
         return;
       }
       if (reply.raw.destroyed) return; // the client left before we answered
+      let release: (() => void) | undefined;
+      if (opts.streamLimiter !== undefined) {
+        release = opts.streamLimiter.tryOpen(SSE_SERVICE, req.socket.remoteAddress);
+        if (release === undefined) {
+          reply.header('retry-after', String(STREAM_RETRY_AFTER_SECONDS));
+          sendError(req, reply, 429, BrowserErrorCode.TOO_MANY_STREAMS, StreamLimiter.refusal(SSE_SERVICE));
+          return;
+        }
+        // Not destroyed yet (checked above), so 'close' is still to come.
+        reply.raw.once('close', release);
+      }
       reply.hijack();
       streams.open(reply.raw, selector, mode, cors.headers(req.headers.origin), set);
     },

@@ -5,6 +5,7 @@
  * goes to connect-node, with CORS for the origins given by `-C`.
  */
 import * as grpc from '@grpc/grpc-js';
+import { Code, ConnectError, createContextKey, createContextValues, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
 import { createCors } from '../cors.js';
@@ -20,7 +21,8 @@ import { evaluationRoutes } from './connect-adapter.js';
 import { EvaluationService, type EvaluationRecorder } from './evaluation-service.js';
 import { EventHub } from './event-hub.js';
 import { addEvaluationServices } from './grpc-adapter.js';
-import { listenNet } from '../net-listen.js';
+import { capConnections, DEFAULT_TIMEOUTS, grpcIdleOptions, httpTimeoutOptions, StreamLimiter, trackHandedOverConnections, type ServerLimits } from '../connection-limits.js';
+import { listenNet, sniffHttp2 } from '../net-listen.js';
 
 export interface EvaluationServerOptions extends ContextOptions {
   store: FlagStore;
@@ -37,6 +39,8 @@ export interface EvaluationServerOptions extends ContextOptions {
   streamDeadlineMs?: number;
   /** Largest request body, bytes (gRPC message or HTTP body). */
   maxRequestBytes?: number;
+  /** EventStream caps (gRPC, Connect, gRPC-web), the port's connection cap and its timeouts. */
+  limits?: ServerLimits;
 }
 
 export interface EvaluationServer {
@@ -46,7 +50,8 @@ export interface EvaluationServer {
   close(): Promise<void>;
 }
 
-const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+/** The label of this port's streams in `vexil_streams_rejected_total` and its connections in `vexil_connections_rejected_total`. */
+const SERVICE = 'evaluation';
 const CORS_HEADERS =
   'content-type,connect-protocol-version,connect-timeout-ms,connect-accept-encoding,connect-content-encoding,grpc-timeout,x-grpc-web,x-user-agent,flagd-selector,authorization';
 const CORS_EXPOSE = 'grpc-status,grpc-message,grpc-status-details-bin,connect-content-encoding';
@@ -67,12 +72,33 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
   const procedures = new Set<string>();
   for (const desc of [evaluationV1.Service, evaluationV2.Service]) for (const m of desc.methods) procedures.add(`/${desc.typeName}/${m.name}`);
   const hub = new EventHub(store);
+  const limits = options.limits;
+  const timeouts = limits?.timeouts ?? DEFAULT_TIMEOUTS;
+  const eventStreams = new Set([evaluationV1.Service, evaluationV2.Service].map((d) => `/${d.typeName}/EventStream`));
 
-  const grpcServer = new grpc.Server({ ...STREAM_FRIENDLY_SERVER_OPTIONS, 'grpc.max_receive_message_length': maxBytes });
+  const grpcServer = new grpc.Server({
+    ...STREAM_FRIENDLY_SERVER_OPTIONS,
+    'grpc.max_receive_message_length': maxBytes,
+    ...grpcIdleOptions(timeouts),
+  });
   addEvaluationServices(grpcServer, svc, hub, logger);
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
-  const connectHandler = connectNodeAdapter({ routes: evaluationRoutes(svc, hub, logger), readMaxBytes: maxBytes });
+  // A Connect or gRPC-web EventStream past a stream cap is counted where the request arrives (its
+  // socket's address, its response's 'close'); the interceptor turns the refusal into each
+  // protocol's RESOURCE_EXHAUSTED, which Connect answers as HTTP 429.
+  const refused = new WeakSet<object>();
+  const REFUSED = createContextKey(false, { description: 'refused by a stream cap' });
+  const refuseCapped: Interceptor = (next) => async (req) => {
+    if (req.contextValues.get(REFUSED)) throw new ConnectError(StreamLimiter.refusal(SERVICE), Code.ResourceExhausted);
+    return next(req);
+  };
+  const connectHandler = connectNodeAdapter({
+    routes: evaluationRoutes(svc, hub, logger),
+    readMaxBytes: maxBytes,
+    contextValues: (req) => createContextValues().set(REFUSED, refused.has(req)),
+    interceptors: [refuseCapped],
+  });
   // As flagd's rs/cors setup: no -C origins (or `*`) allows any origin; `*` inside one is a wildcard.
   const cors = createCors(options.corsOrigins);
   // Connect, gRPC-web and CORS, for HTTP/1.1 requests and for non-gRPC streams of HTTP/2 connections.
@@ -99,11 +125,37 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
       res.once('finish', end);
       res.once('close', end);
     }
+    if (limits?.streams !== undefined && eventStreams.has(path)) {
+      const release = limits.streams.tryOpen(SERVICE, req.socket.remoteAddress);
+      if (release === undefined) refused.add(req);
+      else res.once('close', release);
+    }
     connectHandler(req, res);
   };
-  const http1 = createHttpServer(handleHttp);
+  const http1 = createHttpServer(httpTimeoutOptions(timeouts), handleHttp);
   http1.keepAliveTimeout = 65_000;
-  shareHttp2Connections(grpcServer, handleHttp, logger);
+  trackHandedOverConnections(http1);
+  // gRPC EventStreams are counted as their HTTP/2 stream arrives, before grpc-js sees it: a grpc-js
+  // interceptor would wrap every unary call too, on the hot path.
+  const streamLimiter = limits?.streams;
+  const admitGrpc =
+    streamLimiter === undefined
+      ? undefined
+      : (stream: ServerHttp2Stream, path: string): boolean => {
+          if (!eventStreams.has(path)) return true;
+          const release = streamLimiter.tryOpen(SERVICE, stream.session?.socket?.remoteAddress);
+          if (release === undefined) {
+            // A trailers-only response: what grpc-js itself sends for a call refused before its handler.
+            stream.respond(
+              { ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-status': String(grpc.status.RESOURCE_EXHAUSTED), 'grpc-message': encodeURIComponent(StreamLimiter.refusal(SERVICE)) },
+              { endStream: true },
+            );
+            return false;
+          }
+          stream.once('close', release);
+          return true;
+        };
+  shareHttp2Connections(grpcServer, handleHttp, logger, admitGrpc);
 
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
@@ -116,22 +168,30 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
     socket.resume();
   };
   const net = options.tls
-    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ['h2', 'http/1.1'] }, (socket: TLSSocket) => {
+    ? createTlsServer(
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          ALPNProtocols: ['h2', 'http/1.1'],
+          // A client that never finishes its handshake is one that never sends a request head.
+          ...(timeouts.headersTimeoutMs > 0 ? { handshakeTimeout: timeouts.headersTimeoutMs } : {}),
+        },
+        (socket: TLSSocket) => {
         track(socket);
-        if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
-        else toHttp1(socket);
-      })
+          if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
+          else toHttp1(socket);
+        },
+      )
     : createNetServer((socket) => {
         track(socket);
-        socket.once('data', (first: Buffer) => {
-          socket.pause();
-          socket.unshift(first);
-          const n = Math.min(first.length, H2_PREFACE.length);
+        const onTimeout = () => limits?.recorder?.connectionRejected(SERVICE, 'no_request');
+        sniffHttp2(socket, { timeoutMs: timeouts.headersTimeoutMs, onTimeout }, (http2) => {
           // The HTTP/2 session reads what is buffered on the next tick; resuming first would lose it.
-          if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) injector.injectConnection(socket);
+          if (http2) injector.injectConnection(socket);
           else toHttp1(socket);
         });
       });
+  capConnections(net, SERVICE, limits, logger);
 
   return {
     hub,
@@ -144,6 +204,8 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
       // In-flight calls get a grace period; clients that keep connections open do not hold us up.
       await shutdownGracefully(grpcServer);
       http1.closeAllConnections();
+      // Never listening, but close() also stops the timeout checks trackHandedOverConnections started.
+      http1.close(() => {});
       for (const s of sockets) s.destroy();
       await closed;
     },
@@ -163,24 +225,30 @@ function shareHttp2Connections(
   grpcServer: grpc.Server,
   handleHttp: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
   logger: Logger,
+  admitGrpc?: (stream: ServerHttp2Stream, path: string) => boolean,
 ): void {
   const servers = (grpcServer as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
   const h2 = servers instanceof Map ? [...servers.keys()].at(-1) : undefined;
   const grpcListeners = h2?.listeners('stream') ?? [];
   if (h2 === undefined || grpcListeners.length === 0) {
-    logger.warn('this grpc-js version hides its HTTP/2 server: Connect and gRPC-web over HTTP/2 are not served (HTTP/1.1 is)');
+    logger.warn('this grpc-js version hides its HTTP/2 server: Connect and gRPC-web over HTTP/2 are not served (HTTP/1.1 is), and gRPC EventStreams are not capped');
     return;
   }
+  const onStreamOpened = (grpcServer as unknown as { onStreamOpened?: (s: ServerHttp2Stream) => void }).onStreamOpened;
   h2.removeAllListeners('stream');
   h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     const type = headers['content-type'] ?? '';
     if (type.startsWith('application/grpc') && !type.startsWith('application/grpc-web')) {
+      if (admitGrpc !== undefined && !admitGrpc(stream, headers[':path'] ?? '')) return;
       for (const listener of grpcListeners) listener.call(h2, stream, headers, flags, rawHeaders);
       return;
     }
     // Node's own compatibility objects, as its HTTP/2 server builds them for a 'request' listener.
     const Req = Http2ServerRequest as unknown as new (s: ServerHttp2Stream, h: IncomingHttpHeaders, o: undefined, r: string[]) => Http2ServerRequest;
     const Res = Http2ServerResponse as unknown as new (s: ServerHttp2Stream) => Http2ServerResponse;
+    // grpc-js counts its own streams to close idle sessions (grpc.max_connection_idle_ms); a
+    // Connect stream must count too, or a long Connect EventStream over h2 would get a GOAWAY.
+    onStreamOpened?.call(grpcServer, stream);
     handleHttp(new Req(stream, headers, undefined, rawHeaders), new Res(stream));
   });
 }

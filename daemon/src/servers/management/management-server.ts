@@ -23,7 +23,8 @@ import type { Metrics } from '../../telemetry/metrics.js';
 import { managementApi, type ManagementApiOptions } from './api/api-plugin.js';
 import { API_PREFIX } from './api/routes.js';
 import { dashboardRoutes } from './dashboard/index.js';
-import { listenNet } from '../net-listen.js';
+import { capConnections, DEFAULT_TIMEOUTS, grpcIdleOptions, httpTimeoutOptions, trackHandedOverConnections, type ServerLimits } from '../connection-limits.js';
+import { listenNet, sniffHttp2 } from '../net-listen.js';
 import type { RunningServer } from './listen.js';
 
 export type { RunningServer };
@@ -33,8 +34,6 @@ export type ReadinessSource = Pick<FlagStore, 'ready' | 'pending' | 'evaluator' 
 
 /** The services a health check may name, besides "" (the daemon as a whole). */
 export const HEALTH_SERVICES = ['flagd.evaluation.v1.Service', 'flagd.evaluation.v2.Service', 'flagd.sync.v1.FlagSyncService'] as const;
-
-const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 export interface ManagementRoutesOptions {
   store: ReadinessSource;
@@ -47,6 +46,11 @@ export interface ManagementServerOptions extends ManagementRoutesOptions {
   port: number;
   /** The management API under /api/v1 (docs/management-api.md); absent: not served. */
   api?: Omit<ManagementApiOptions, 'logger'>;
+  /**
+   * Header, request and idle timeouts (default connection-limits.ts's); a connection cap too if
+   * given, though the daemon leaves this port uncapped: it is the reserve for the kill switch.
+   */
+  limits?: Omit<ServerLimits, 'streams'>;
 }
 
 /** The management routes, as an encapsulated plugin. */
@@ -69,7 +73,15 @@ export const managementRoutes: FastifyPluginAsync<ManagementRoutesOptions> = asy
 
 export function createManagementServer(options: ManagementServerOptions): RunningServer {
   // The API's schemas must refuse unknown fields (400), not strip them: ajv's removeAdditional off.
-  const app = fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
+  const timeouts = options.limits?.timeouts ?? DEFAULT_TIMEOUTS;
+  const http = httpTimeoutOptions(timeouts);
+  const app = fastify({
+    logger: false,
+    ajv: { customOptions: { removeAdditional: false } },
+    http: { headersTimeout: http.headersTimeout, connectionsCheckingInterval: http.connectionsCheckingInterval },
+    requestTimeout: http.requestTimeout,
+  });
+  trackHandedOverConnections(app.server);
   void app.register(managementRoutes, { store: options.store, metrics: options.metrics });
   if (options.api) void app.register(managementApi, { ...options.api, logger: options.logger, prefix: API_PREFIX });
   void app.register(dashboardRoutes, { loopbackOnly: options.api?.auth.loopbackOnly ?? true });
@@ -80,7 +92,7 @@ export function createManagementServer(options: ManagementServerOptions): Runnin
   };
   setAll('NOT_SERVING');
   const stopWatchingReady = options.store.onReady(() => setAll('SERVING'));
-  const grpcServer = new grpc.Server();
+  const grpcServer = new grpc.Server(grpcIdleOptions(timeouts));
   health.addToServer(grpcServer);
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
@@ -89,17 +101,16 @@ export function createManagementServer(options: ManagementServerOptions): Runnin
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.once('data', (first: Buffer) => {
-      socket.pause();
-      socket.unshift(first);
-      const n = Math.min(first.length, H2_PREFACE.length);
-      if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) injector.injectConnection(socket);
+    const onTimeout = () => options.limits?.recorder?.connectionRejected('management', 'no_request');
+    sniffHttp2(socket, { timeoutMs: timeouts.headersTimeoutMs, onTimeout }, (http2) => {
+      if (http2) injector.injectConnection(socket);
       else {
         app.server.emit('connection', socket);
         socket.resume();
       }
     });
   });
+  capConnections(net, 'management', options.limits, options.logger);
 
   return {
     app,

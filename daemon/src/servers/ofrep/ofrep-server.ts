@@ -25,6 +25,7 @@ import type { Metrics } from '../../telemetry/metrics.js';
 import { browserRoutes, type BrowserRoutesOptions } from '../browser/browser-routes.js';
 import { mergeContext, type ContextOptions } from '../context.js';
 import { createCors } from '../cors.js';
+import { capConnections, DEFAULT_TIMEOUTS, httpTimeoutOptions, type ServerLimits } from '../connection-limits.js';
 import { listenable, type RunningServer } from '../management/listen.js';
 import { etagOf, ifNoneMatch } from './etag.js';
 import { evaluateFlag, evaluateFlags, type EvaluationNote, type SingleResult } from './responses.js';
@@ -60,6 +61,8 @@ export interface OfrepServerOptions extends OfrepRoutesOptions {
   browserRules?: readonly string[];
   /** Internal tuning of the rules streams (keep-alive interval, slow-client limit, shutdown grace); tests shorten them. */
   browserStreams?: Pick<BrowserRoutesOptions, 'keepAliveMs' | 'maxBufferedBytes' | 'shutdownGraceMs'>;
+  /** The rules streams' caps, the port's connection cap and its timeouts. */
+  limits?: ServerLimits;
 }
 
 type Parsed = { ok: true; context: Record<string, unknown> | undefined } | { ok: false; details: string };
@@ -192,8 +195,12 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
 };
 
 export function createOfrepServer(options: OfrepServerOptions): RunningServer {
+  const http = httpTimeoutOptions(options.limits?.timeouts ?? DEFAULT_TIMEOUTS);
   const app = fastify({
     logger: false,
+    // This server listens itself, so Node enforces these (a connection that sends nothing included).
+    http: { headersTimeout: http.headersTimeout, connectionsCheckingInterval: http.connectionsCheckingInterval },
+    requestTimeout: http.requestTimeout,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Flag keys are path parameters; the router's default cap of 100 characters would turn a long key into a route 404.
     routerOptions: { maxParamLength: 2048 },
@@ -206,6 +213,8 @@ export function createOfrepServer(options: OfrepServerOptions): RunningServer {
     corsOrigins: options.corsOrigins,
     browserRules: options.browserRules ?? [],
     ...options.browserStreams,
+    ...(options.limits?.streams !== undefined ? { streamLimiter: options.limits.streams } : {}),
   });
+  capConnections(app.server, 'ofrep', options.limits, options.logger);
   return listenable(app, options, 'ofrep');
 }

@@ -13,7 +13,11 @@ import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { Fanout } from '../fanout.js';
 import { grpcServiceDefinition, malformedRequest, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
-import { listenNet } from '../net-listen.js';
+import { capConnections, DEFAULT_TIMEOUTS, grpcIdleOptions, limitGrpcStreams, type ServerLimits } from '../connection-limits.js';
+import { listenNet, sniffHttp2 } from '../net-listen.js';
+
+/** The label of this port in `vexil_streams_rejected_total` and `vexil_connections_rejected_total`. */
+const SERVICE = 'sync';
 
 type CloseReason = 'normal_close' | 'client_disconnect' | 'deadline_exceeded' | 'error';
 
@@ -42,6 +46,8 @@ export interface SyncServerOptions {
   streamDeadlineMs?: number;
   /** `--disable-sync-metadata`: GetMetadata answers UNIMPLEMENTED, as flagd's does. */
   disableSyncMetadata?: boolean;
+  /** SyncFlags stream caps, the port's connection cap and its timeouts. */
+  limits?: ServerLimits;
 }
 
 export interface SyncServer {
@@ -60,7 +66,14 @@ function selectorOf(md: grpc.Metadata, field: string | undefined): string | unde
 export function createSyncServer(options: SyncServerOptions): SyncServer {
   const { store, logger } = options;
   const syncContext: JsonObject = { ...options.contextValues };
-  const server = new grpc.Server(STREAM_FRIENDLY_SERVER_OPTIONS);
+  const limits = options.limits;
+  const timeouts = limits?.timeouts ?? DEFAULT_TIMEOUTS;
+  const server = new grpc.Server({
+    ...STREAM_FRIENDLY_SERVER_OPTIONS,
+    ...grpcIdleOptions(timeouts),
+    // Not a hot path (one SyncFlags per provider), so grpc-js's interceptor API is cheap enough here.
+    ...(limits?.streams ? { interceptors: [limitGrpcStreams(limits.streams, SERVICE, new Set([`/${syncV1.FlagSyncService.typeName}/SyncFlags`]))] } : {}),
+  });
   const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
 
   // One store subscription per selector; each change is encoded once and fanned out as bytes.
@@ -150,9 +163,15 @@ export function createSyncServer(options: SyncServerOptions): SyncServer {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    injector.injectConnection(socket);
+    if (options.tls) return void injector.injectConnection(socket);
+    // A connection that has not sent the HTTP/2 preface within the headers timeout is closed;
+    // anything else still goes to grpc-js, which answers it with a GOAWAY as before.
+    const onTimeout = () => limits?.recorder?.connectionRejected(SERVICE, 'no_request');
+    sniffHttp2(socket, { timeoutMs: timeouts.headersTimeoutMs, onTimeout }, () => injector.injectConnection(socket));
   };
-  const net = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ['h2'] }, onSocket) : createNetServer(onSocket);
+  const tlsOptions = { ...(timeouts.headersTimeoutMs > 0 ? { handshakeTimeout: timeouts.headersTimeoutMs } : {}), ALPNProtocols: ['h2'] };
+  const net = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ...tlsOptions }, onSocket) : createNetServer(onSocket);
+  capConnections(net, SERVICE, limits, logger);
 
   return {
     get activeStreams() {
