@@ -45,7 +45,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
   // Read once at start: a missing or unreadable certificate fails the start with its path.
   const tls = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : undefined;
 
-  const admin = createAdmin(config, metrics, logger);
+  const admin = createAdmin(config, metrics, logger, store);
   const limits = connectionLimits(config, metrics, logger);
   const management = createManagementServer({ store, metrics, logger, host, port: config.managementPort, api: admin.api, limits: { timeouts: limits.timeouts, recorder: metrics } });
   const evaluation: EvaluationServer = createEvaluationServer({
@@ -174,7 +174,7 @@ function connectionLimits(config: DaemonConfig, metrics: Metrics, logger: Logger
 }
 
 /** The management API's parts: where writes go, the audit log, the tokens (docs/management-api.md). */
-function createAdmin(config: DaemonConfig, metrics: Metrics, logger: Logger) {
+function createAdmin(config: DaemonConfig, metrics: Metrics, logger: Logger, store: FlagStore) {
   const auth = new Authenticator(config.adminTokens);
   const sourceUri = config.adminSource ?? config.sources.find((s) => s.provider === 'file')?.uri;
   const sourceConfig = config.sources.find((s) => s.uri === sourceUri);
@@ -184,7 +184,13 @@ function createAdmin(config: DaemonConfig, metrics: Metrics, logger: Logger) {
   const auditPath = config.auditLog ?? repository?.defaultAuditLog;
   const service =
     repository !== undefined && auditPath !== undefined
-      ? new FlagService({ repository, audit: new AuditLog(auditPath), lastEvaluated: (key) => metrics.lastEvaluated(key) })
+      ? new FlagService({
+          repository,
+          audit: new AuditLog(auditPath),
+          lastEvaluated: (key) => metrics.lastEvaluated(key),
+          // Writes are refused while the source of truth differs from what the store serves from it.
+          served: { text: () => store.sourceText(repository!.uri) },
+        })
       : undefined;
   if (service) logger.info({ adminSource: repository!.uri, auditLog: auditPath }, `management API: writes go to ${repository!.uri}, audit log ${auditPath}`);
   else logger.warn('management API: no file: or s3:// source to write to; flag routes answer 409 UNSUPPORTED_SOURCE');

@@ -7,9 +7,15 @@
  *
  * YAML flag files are readable, but writes to them are refused (UNSUPPORTED_SOURCE): rewriting
  * YAML would lose its comments and layout.
+ *
+ * Reads keep the last parsed snapshot with the file's identity (dev, inode, size, mtime, ctime):
+ * a read whose stat matches it answers without reading or parsing, so a large flag file costs one
+ * parse per change, not one per API call. Writes replace the file by rename (a new inode) and hand
+ * edits change mtime/ctime, so either is seen on the next read.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { filePathOf } from '../sources/file/file-source.js';
 import { AdminError, AdminErrorCode } from './errors.js';
@@ -20,6 +26,7 @@ export class FileRepository implements FlagRepository {
   readonly path: string;
   readonly defaultAuditLog: string;
   private readonly format: 'json' | 'yaml';
+  private cached: { readonly identity: string; readonly snapshot: RepositorySnapshot } | undefined;
 
   constructor(readonly uri: string) {
     this.path = filePathOf(uri);
@@ -28,16 +35,35 @@ export class FileRepository implements FlagRepository {
   }
 
   async read(): Promise<RepositorySnapshot> {
+    const before = await this.stat();
+    if (before === undefined) return { ...snapshotOf('', this.format, this.path), missing: true };
+    const identity = identityOf(before);
+    if (this.cached?.identity === identity) return this.cached.snapshot;
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      // A missing file is an empty flag set: the first create makes it.
-      if (code === 'ENOENT') text = '';
-      else throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `cannot read ${this.path}: ${(err as Error).message}`, {}, { cause: err });
+      // Removed between the stat and the read.
+      if ((err as { code?: string }).code === 'ENOENT') return { ...snapshotOf('', this.format, this.path), missing: true };
+      throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `cannot read ${this.path}: ${(err as Error).message}`, {}, { cause: err });
     }
-    return snapshotOf(text, this.format, this.path);
+    const snapshot = snapshotOf(text, this.format, this.path);
+    // Cached only when the file did not change while it was read (else the identity could
+    // belong to other bytes than the ones parsed).
+    const after = await this.stat().catch(() => undefined);
+    if (after !== undefined && identityOf(after) === identity) this.cached = { identity, snapshot };
+    return snapshot;
+  }
+
+  private async stat(): Promise<Stats | undefined> {
+    try {
+      return await stat(this.path);
+    } catch (err) {
+      // A missing file reads as an empty flag set, marked missing: the first create makes it,
+      // unless the daemon still serves flags from it (FlagService refuses then).
+      if ((err as { code?: string }).code === 'ENOENT') return undefined;
+      throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `cannot read ${this.path}: ${(err as Error).message}`, {}, { cause: err });
+    }
   }
 
   async prepare(text: string, expected: RepositorySnapshot): Promise<PreparedWrite> {
@@ -85,4 +111,8 @@ export class FileRepository implements FlagRepository {
   }
 
   async close(): Promise<void> {}
+}
+
+function identityOf(s: Stats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }

@@ -3,12 +3,18 @@
  * re-reads the source, checks `If-Match` against the flag's stored version, builds the whole
  * next document, validates it with @vexil/core, stages it, appends the audit entry (fsynced),
  * and only then commits. Any failure before the commit leaves the source untouched.
+ *
+ * Writes are refused (503 SOURCE_OF_TRUTH_MISMATCH) while the source of truth and what the daemon
+ * serves from it disagree: a write builds the next document from the file, so writing to a file
+ * that went missing (or holds a document the daemon refused, or a hand edit it has not loaded)
+ * would replace every served flag with what the file holds plus one. Reads of a missing file are
+ * refused the same way rather than answering "no flags" while evaluation serves them all.
  */
 import { Evaluator, isFlagConfigError } from '@vexil/core';
 import { AuditAction, type AuditEntry, type AuditLog, type AuditQuery } from './audit-log.js';
 import { AdminError, AdminErrorCode } from './errors.js';
 import { staleReport, type StaleFlag } from './lifecycle.js';
-import { StaleDocumentError, type FlagDocument, type FlagRepository, type RepositorySnapshot } from './repository.js';
+import { StaleDocumentError, servedFormOf, type FlagDocument, type FlagRepository, type RepositorySnapshot } from './repository.js';
 import { etagOf, flagVersion, ifMatchAccepts } from './versions.js';
 
 /** A flag as the API shows it: the stored definition plus key, flag set and version. */
@@ -45,8 +51,38 @@ export interface Precondition {
   readonly required: boolean;
 }
 
+/** What the daemon serves from the admin source (the flag store's view of it). */
+export interface ServedSource {
+  /** The JSON text last loaded from the source; undefined while it has loaded none. */
+  text(): string | undefined;
+}
+
+export interface ListPage {
+  /** Flags per page: default DEFAULT_PAGE_SIZE, at most MAX_PAGE_SIZE. */
+  readonly limit?: number;
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+export interface FlagList {
+  readonly flags: ApiFlag[];
+  readonly version: string;
+  /** Present when more flags match: pass it as `cursor` for the next page. */
+  readonly nextCursor?: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 1000;
+export const MAX_PAGE_SIZE = 5000;
+
 export interface FlagServiceOptions {
   readonly repository: FlagRepository;
+  /** Without it (tests of the service alone) writes are not checked against the served set. */
+  readonly served?: ServedSource;
+  /**
+   * How long a write waits for the daemon to load a source of truth that differs from what it
+   * serves (our own previous write, a hand edit, being picked up) before refusing; default 2000 ms.
+   */
+  readonly catchUpMs?: number;
   readonly audit: AuditLog;
   /** Last evaluation time of a flag key (ms), from the daemon's metrics. */
   readonly lastEvaluated?: (key: string) => number | undefined;
@@ -68,43 +104,102 @@ export class FlagService {
   private readonly startedAt: number;
   private readonly lastEvaluated: (key: string) => number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly served: ServedSource | undefined;
+  private readonly catchUpMs: number;
 
   constructor(options: FlagServiceOptions) {
     this.repository = options.repository;
+    this.served = options.served;
+    this.catchUpMs = options.catchUpMs ?? 2_000;
     this.audit = options.audit;
     this.now = options.now ?? Date.now;
     this.startedAt = options.startedAt ?? this.now();
     this.lastEvaluated = options.lastEvaluated ?? (() => undefined);
   }
 
-  async list(filter: FlagFilter = {}): Promise<{ flags: ApiFlag[]; version: string }> {
-    const snap = await this.repository.read();
+  async list(filter: FlagFilter = {}, page: ListPage = {}): Promise<FlagList> {
+    const snap = await this.read();
+    const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? DEFAULT_PAGE_SIZE)), MAX_PAGE_SIZE);
+    const keys = keysOf(snap.document);
+    const start = page.cursor === undefined ? 0 : resumeAt(page.cursor, snap, keys);
     const q = filter.q?.trim().toLowerCase();
     const flags: ApiFlag[] = [];
-    for (const [key, def] of Object.entries(snap.document.flags ?? {})) {
-      const flag = toApiFlag(key, def, snap.document);
-      const archived = flag.metadata?.['archived'] === true;
+    const all = snap.document.flags ?? {};
+    let i = start;
+    let more = false;
+    for (; i < keys.length; i++) {
+      const key = keys[i];
+      const def = all[key];
+      if (typeof def !== 'object' || def === null || Array.isArray(def)) continue;
+      const meta = def['metadata'] as Record<string, unknown> | undefined;
+      const archived = meta?.['archived'] === true;
       if (filter.state === 'ARCHIVED' && !archived) continue;
-      if ((filter.state === 'ENABLED' || filter.state === 'DISABLED') && (archived || flag.state !== filter.state)) continue;
-      if (filter.flagSet !== undefined && flag.flagSetId !== filter.flagSet) continue;
+      if ((filter.state === 'ENABLED' || filter.state === 'DISABLED') && (archived || def['state'] !== filter.state)) continue;
+      if (filter.flagSet !== undefined && (meta?.['flagSetId'] ?? snap.document.metadata?.['flagSetId']) !== filter.flagSet) continue;
       if (q) {
-        const haystack = [key, flag.metadata?.['description'], flag.metadata?.['owner']].filter((v) => typeof v === 'string').join('\n').toLowerCase();
+        const haystack = [key, meta?.['description'], meta?.['owner']].filter((v) => typeof v === 'string').join('\n').toLowerCase();
         if (!haystack.includes(q)) continue;
       }
-      flags.push(flag);
+      if (flags.length === limit) {
+        more = true;
+        break;
+      }
+      flags.push(toApiFlag(key, def, snap.document));
     }
-    return { flags, version: snap.version };
+    if (!more) return { flags, version: snap.version };
+    return { flags, version: snap.version, nextCursor: cursorOf(snap.version, i, flags[flags.length - 1].key) };
   }
 
   async get(key: string): Promise<ApiFlag> {
-    const snap = await this.repository.read();
+    const snap = await this.read();
     const def = ownFlag(snap.document, key);
     if (def === undefined) throw notFound(key);
     return toApiFlag(key, def, snap.document);
   }
 
-  async stale(days: number): Promise<{ days: number; flags: StaleFlag[] }> {
+  /** The source of truth for a read: refused when it is missing while its flags are served. */
+  private async read(): Promise<RepositorySnapshot> {
     const snap = await this.repository.read();
+    if (snap.missing && this.served?.text() !== undefined) throw this.missingWhileServed();
+    return snap;
+  }
+
+  private missingWhileServed(): AdminError {
+    return new AdminError(
+      AdminErrorCode.SOURCE_OF_TRUTH_MISMATCH,
+      `${this.repository.uri} is missing, but the daemon still serves the flags it last loaded from it; ` +
+        'nothing was written (a write now would replace them all). Restore the file (or object) and retry; ' +
+        'to start over with no flags on purpose, write {"flags":{}} to it first',
+    );
+  }
+
+  /**
+   * Throws unless the snapshot is what the daemon serves. A snapshot that differs may be about to
+   * load (our previous write, a hand edit): wait up to catchUpMs for the daemon to catch up.
+   */
+  private async checkServed(snap: RepositorySnapshot): Promise<RepositorySnapshot> {
+    if (this.served === undefined) return snap;
+    // Nothing served from this source yet: writing cannot drop a served flag.
+    if (this.served.text() === undefined) return snap;
+    if (snap.missing) throw this.missingWhileServed();
+    const deadline = Date.now() + this.catchUpMs;
+    for (;;) {
+      if (servedFormOf(snap) === this.served.text()) return snap;
+      if (Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      snap = await this.repository.read();
+      if (snap.missing) throw this.missingWhileServed();
+    }
+    throw new AdminError(
+      AdminErrorCode.SOURCE_OF_TRUTH_MISMATCH,
+      `${this.repository.uri} (version ${snap.version}) is not what the daemon serves: it changed and has not been loaded, ` +
+        'or the daemon refused it (see the daemon log for the source error); nothing was written. Fix the file (or object) ' +
+        'so that the daemon loads it, then retry',
+    );
+  }
+
+  async stale(days: number): Promise<{ days: number; flags: StaleFlag[] }> {
+    const snap = await this.read();
     return { days, flags: staleReport(snap.document, { days, now: this.now(), startedAt: this.startedAt, lastEvaluated: this.lastEvaluated }) };
   }
 
@@ -208,7 +303,7 @@ export class FlagService {
     pre: Precondition,
     change: FlagChange,
   ): Promise<WriteResult> {
-    const snap = await this.repository.read();
+    const snap = await this.checkServed(await this.repository.read());
     const current = ownFlag(snap.document, key);
     if (action !== AuditAction.create) {
       if (current === undefined) throw notFound(key);
@@ -278,11 +373,63 @@ export function ownFlag(doc: FlagDocument, key: string): Record<string, unknown>
   return typeof def === 'object' && def !== null && !Array.isArray(def) ? def : undefined;
 }
 
+/**
+ * Per-definition versions and per-document key orders. Repositories hand back the same parsed
+ * objects until the source changes, so a list of a large flag set hashes each flag once per change;
+ * weak keys let an old document's entries go with it.
+ */
+const versions = new WeakMap<object, string>();
+const keyOrders = new WeakMap<object, string[]>();
+
+function cachedVersion(def: Record<string, unknown>): string {
+  let v = versions.get(def);
+  if (v === undefined) versions.set(def, (v = flagVersion(def)));
+  return v;
+}
+
+function keysOf(doc: FlagDocument): string[] {
+  const flags = doc.flags ?? {};
+  let keys = keyOrders.get(flags);
+  if (keys === undefined) keyOrders.set(flags, (keys = Object.keys(flags)));
+  return keys;
+}
+
+/** A cursor: where the next page starts, for the version it was made for, and the last key returned. */
+function cursorOf(version: string, index: number, lastKey: string): string {
+  return Buffer.from(JSON.stringify({ v: version, i: index, k: lastKey })).toString('base64url');
+}
+
+/**
+ * Where a cursor's page starts. Pages keep the document's order; when the flag set changed between
+ * pages, the next page starts after the cursor's last key (API writes keep keys in place and add new
+ * ones at the end), and if that key is gone the caller must start over.
+ */
+function resumeAt(cursor: string, snap: RepositorySnapshot, keys: string[]): number {
+  let parsed: { v?: unknown; i?: unknown; k?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
+  } catch {
+    parsed = {};
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof parsed.v !== 'string' || typeof parsed.k !== 'string' || !Number.isSafeInteger(parsed.i) || (parsed.i as number) < 0) {
+    throw new AdminError(AdminErrorCode.INVALID_REQUEST, 'cursor is not a nextCursor this API returned', { path: 'cursor' });
+  }
+  const index = parsed.i as number;
+  if (parsed.v === snap.version) return Math.min(index, keys.length);
+  const at = keys.indexOf(parsed.k);
+  if (at === -1) {
+    throw new AdminError(AdminErrorCode.VERSION_MISMATCH, 'the flag set changed while paging and the page boundary is gone: list again from the first page', {
+      current: snap.version,
+    });
+  }
+  return at + 1;
+}
+
 /** The API view of a stored definition. */
 export function toApiFlag(key: string, def: Record<string, unknown>, doc: FlagDocument): ApiFlag {
   const own = def['metadata'] as Record<string, unknown> | undefined;
   const flagSetId = own?.['flagSetId'] ?? doc.metadata?.['flagSetId'];
-  const out: ApiFlag = { key, ...(typeof flagSetId === 'string' ? { flagSetId } : {}), version: flagVersion(def) };
+  const out: ApiFlag = { key, ...(typeof flagSetId === 'string' ? { flagSetId } : {}), version: cachedVersion(def) };
   for (const [k, v] of Object.entries(def)) if (!API_ONLY.has(k)) Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
   // `version` last reads better, and `key` first.
   const { version, ...rest } = out;

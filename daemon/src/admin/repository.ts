@@ -6,6 +6,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { AdminError, AdminErrorCode } from './errors.js';
+import { toJsonText } from '../sources/shared/content.js';
 import { etagOf } from './versions.js';
 
 /** A flag set document as stored: `flags` plus whatever else the file holds (`$evaluators`, `metadata`, `$schema`). */
@@ -24,6 +25,11 @@ export interface RepositorySnapshot {
   readonly format: 'json' | 'yaml';
   /** What the store itself versions the object with (S3's ETag), for conditional writes. */
   readonly storeVersion?: string;
+  /**
+   * The file or object does not exist (read as an empty flag set). Writing then is safe only when
+   * the daemon serves nothing from this source; see FlagService's served-state check.
+   */
+  readonly missing?: boolean;
 }
 
 export interface PreparedWrite {
@@ -38,7 +44,11 @@ export interface FlagRepository {
   readonly uri: string;
   /** The audit log's default path, when the repository has a natural place for it. */
   readonly defaultAuditLog: string | undefined;
-  /** Reads the current document (fresh: never cached, so hand edits are seen). */
+  /**
+   * Reads the current document. Hand edits are always seen: a repository may hand back the snapshot
+   * it parsed last only after a cheap check (file stat, S3 HeadObject) says the bytes are the same,
+   * so a large flag set is parsed once per change, not once per API read.
+   */
   read(): Promise<RepositorySnapshot>;
   /**
    * Stages `text` as the next document, provided the source still holds `expected`; throws
@@ -61,9 +71,13 @@ export class StaleDocumentError extends Error {
 export function snapshotOf(text: string, format: 'json' | 'yaml', where: string, storeVersion?: string): RepositorySnapshot {
   let value: unknown;
   try {
-    value = text.trim() === '' ? {} : format === 'yaml' ? parseYaml(text) : JSON.parse(text);
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    value = body.trim() === '' ? {} : format === 'yaml' ? parseYaml(body) : JSON.parse(body);
   } catch (err) {
-    throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `${where} is not valid ${format.toUpperCase()}: ${(err as Error).message}`, {}, { cause: err });
+    // Only now ask where: the parsers' own messages quote the content, which may be anything the
+    // path points at (a symlink to a secret), and this message reaches API callers.
+    const fault = toJsonText(text, format);
+    throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `${where}: ${fault.ok ? `invalid ${format.toUpperCase()}` : fault.message}`, {}, { cause: err });
   }
   if (value === null || value === undefined) value = {};
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -78,4 +92,13 @@ export function snapshotOf(text: string, format: 'json' | 'yaml', where: string,
 
 export function formatOf(path: string): 'json' | 'yaml' {
   return /\.ya?ml$/i.test(path) ? 'yaml' : 'json';
+}
+
+/**
+ * The text the daemon's source would hand the store for this snapshot (JSON text: YAML converted,
+ * a byte-order mark dropped), to compare with what the store serves from the same source.
+ */
+export function servedFormOf(snap: RepositorySnapshot): string {
+  if (snap.format === 'yaml') return JSON.stringify(snap.document);
+  return snap.text.charCodeAt(0) === 0xfeff ? snap.text.slice(1) : snap.text;
 }

@@ -7,6 +7,9 @@
  * Stores that ignore `If-Match` on PutObject (some S3-compatible servers; s3rver among them)
  * leave a race between the HeadObject check and the put: run a single writer there (one daemon
  * with the management API in use, the others reading). See docs/management-api.md.
+ *
+ * The last parsed snapshot is kept with the object's ETag: a read first asks HeadObject, and only a
+ * different ETag costs a GetObject and a parse.
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../sources/s3/s3-source.js';
@@ -29,6 +32,7 @@ export class S3Repository implements FlagRepository {
   private readonly bucket: string;
   private readonly key: string;
   private readonly client: S3Client;
+  private cached: RepositorySnapshot | undefined;
 
   constructor(config: SourceConfig, options: S3RepositoryOptions = {}) {
     this.uri = config.uri;
@@ -42,13 +46,26 @@ export class S3Repository implements FlagRepository {
   }
 
   async read(): Promise<RepositorySnapshot> {
+    const missing = () => ({ ...snapshotOf('', formatOf(this.key), this.uri), missing: true });
+    if (this.cached !== undefined) {
+      let etag: string | undefined;
+      try {
+        etag = (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key }))).ETag;
+      } catch (err) {
+        if (status(err) === 404 || (err as Error).name === 'NotFound') return missing();
+        throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `HeadObject ${this.uri}: ${(err as Error).message}`, {}, { cause: err });
+      }
+      if (etag !== undefined && etag === this.cached.storeVersion) return this.cached;
+    }
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key }));
       const text = r.Body ? await r.Body.transformToString('utf-8') : '';
-      return snapshotOf(text, formatOf(this.key), this.uri, r.ETag);
+      const snapshot = snapshotOf(text, formatOf(this.key), this.uri, r.ETag);
+      if (r.ETag !== undefined) this.cached = snapshot;
+      return snapshot;
     } catch (err) {
       if (err instanceof AdminError) throw err;
-      if (status(err) === 404 || (err as Error).name === 'NoSuchKey') return snapshotOf('', formatOf(this.key), this.uri);
+      if (status(err) === 404 || (err as Error).name === 'NoSuchKey') return missing();
       throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `GetObject ${this.uri}: ${(err as Error).message}`, {}, { cause: err });
     }
   }

@@ -136,6 +136,15 @@ export class FlagStore {
     return this.sources.filter((s) => !s.synced).map((s) => s.uri);
   }
 
+  /**
+   * The JSON text a source last delivered and the store accepted (what is served from it), or
+   * undefined before its first good document. The management API compares its source of truth
+   * with this before writing.
+   */
+  sourceText(source: string): string | undefined {
+    return this.byUri.get(source)?.lastText;
+  }
+
   get currentVersion(): number {
     return this.version;
   }

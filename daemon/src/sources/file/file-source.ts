@@ -230,7 +230,9 @@ export class FileSource implements Source {
         this.parseRetryKey = statKey(after);
         return 'retry';
       }
-      this.fail('parse_error', `${this.path}: ${converted.message}`, converted.cause, statKey(after));
+      // The excerpt goes to the debug log only: the message (logged at error level) names the
+      // position, never the content (../shared/content.ts).
+      this.fail('parse_error', `${this.path}: ${converted.message}`, converted.cause, statKey(after), converted.excerpt);
       return 'done';
     }
     this.parseRetryKey = undefined;
@@ -245,12 +247,12 @@ export class FileSource implements Source {
     return 'done';
   }
 
-  private fail(reason: string, message: string, cause: unknown, stateKey: string): void {
+  private fail(reason: string, message: string, cause: unknown, stateKey: string, excerpt?: string): void {
     this.eventAt = undefined;
     const key = `${reason}\0${stateKey}\0${message}`;
     if (this.stopped || key === this.lastErrorKey) return;
     this.lastErrorKey = key;
-    this.logger?.debug({ reason }, message);
+    this.logger?.debug({ reason, ...(excerpt !== undefined ? { excerpt } : {}) }, message);
     this.listener?.error({ source: this.uri, reason, message, ...(cause !== undefined ? { cause } : {}) });
   }
 

@@ -96,7 +96,14 @@ async function once(req: FastifyRequest, ctx: RouteContext, principal: Principal
   return ctx.idempotency.run(principal?.actor ?? '', key, fingerprint, fn);
 }
 
-const WRITE_ERRORS = [AdminErrorCode.FLAG_NOT_FOUND, AdminErrorCode.VERSION_MISMATCH, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.AUDIT_UNAVAILABLE, AdminErrorCode.SOURCE_UNAVAILABLE] as const;
+const WRITE_ERRORS = [
+  AdminErrorCode.FLAG_NOT_FOUND,
+  AdminErrorCode.VERSION_MISMATCH,
+  AdminErrorCode.UNSUPPORTED_SOURCE,
+  AdminErrorCode.AUDIT_UNAVAILABLE,
+  AdminErrorCode.SOURCE_UNAVAILABLE,
+  AdminErrorCode.SOURCE_OF_TRUTH_MISMATCH,
+] as const;
 const ETAG = ['ETag'] as const;
 
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -104,13 +111,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     url: '/flags',
     role: 'viewer',
-    summary: 'List flags (filter by state, flag set, text).',
+    summary: 'List flags (filter by state, flag set, text), a page at a time (limit, cursor).',
     schema: { querystring: listQuery, response: { 200: flagListResponse } },
-    errors: [AdminErrorCode.INVALID_REQUEST, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    errors: [AdminErrorCode.INVALID_REQUEST, AdminErrorCode.VERSION_MISMATCH, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE, AdminErrorCode.SOURCE_OF_TRUTH_MISMATCH],
     responseHeaders: ETAG,
     async handler(req, res, ctx) {
-      const q = req.query as { state?: 'ENABLED' | 'DISABLED' | 'ARCHIVED'; flagSet?: string; q?: string };
-      const list = await service(ctx).list(q);
+      const { limit, cursor, ...q } = req.query as { state?: 'ENABLED' | 'DISABLED' | 'ARCHIVED'; flagSet?: string; q?: string; limit?: number; cursor?: string };
+      const list = await service(ctx).list(q, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}) });
       void res.header('etag', list.version);
       return list;
     },
@@ -121,7 +128,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     role: 'viewer',
     summary: 'One flag, with its version as ETag.',
     schema: { params: keyParams, response: { 200: flagResponse } },
-    errors: [AdminErrorCode.FLAG_NOT_FOUND, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    errors: [AdminErrorCode.FLAG_NOT_FOUND, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE, AdminErrorCode.SOURCE_OF_TRUTH_MISMATCH],
     responseHeaders: ETAG,
     async handler(req, res, ctx) {
       const flag = await service(ctx).get((req.params as Params).key);
@@ -215,7 +222,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'Kill switch: one write sets state DISABLED and records metadata.killedAt/killedBy (never refused for staleness).',
     schema: { params: keyParams, response: { 200: flagResponse } },
     idempotent: true,
-    errors: [AdminErrorCode.IDEMPOTENCY_KEY_REUSED, AdminErrorCode.FLAG_NOT_FOUND, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.AUDIT_UNAVAILABLE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    errors: [AdminErrorCode.IDEMPOTENCY_KEY_REUSED, AdminErrorCode.FLAG_NOT_FOUND, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.AUDIT_UNAVAILABLE, AdminErrorCode.SOURCE_UNAVAILABLE, AdminErrorCode.SOURCE_OF_TRUTH_MISMATCH],
     responseHeaders: ETAG,
     async handler(req, res, ctx, who) {
       const s = service(ctx);
@@ -254,7 +261,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     role: 'viewer',
     summary: 'Stale report: unchanged, single-variant, not-evaluated for N days.',
     schema: { querystring: staleQuery, response: { 200: staleResponse } },
-    errors: [AdminErrorCode.INVALID_REQUEST, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    errors: [AdminErrorCode.INVALID_REQUEST, AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE, AdminErrorCode.SOURCE_OF_TRUTH_MISMATCH],
     async handler(req, _res, ctx) {
       return service(ctx).stale((req.query as { days?: number }).days ?? 30);
     },

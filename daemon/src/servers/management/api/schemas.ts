@@ -78,6 +78,7 @@ export const flagListResponse = {
   properties: {
     flags: { type: 'array', items: flagResponse },
     version: { type: 'string', description: 'The flag set version (strong ETag of the document).' },
+    nextCursor: { type: 'string', description: 'Present when more flags match: pass it as `cursor` to get the next page.' },
   },
 } as const;
 
@@ -93,6 +94,8 @@ export const listQuery = {
     state: { type: 'string', enum: ['ENABLED', 'DISABLED', 'ARCHIVED'] },
     flagSet: { type: 'string' },
     q: { type: 'string', maxLength: 256, description: 'Matches key, metadata.description and metadata.owner (case-insensitive).' },
+    limit: { type: 'integer', minimum: 1, maximum: 5000, default: 1000, description: 'Flags per page, in document order.' },
+    cursor: { type: 'string', maxLength: 2048, description: 'The previous page\'s nextCursor.' },
   },
   additionalProperties: false,
 } as const;

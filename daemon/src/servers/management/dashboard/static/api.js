@@ -66,11 +66,19 @@ const enc = encodeURIComponent;
 
 export const api = {
   whoami: () => request('/whoami'),
-  listFlags: (filter = {}) => {
+  // The list is paged (limit, nextCursor): follow every page, so the table shows all flags.
+  listFlags: async (filter = {}) => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
-    const s = q.toString();
-    return request(`/flags${s ? `?${s}` : ''}`);
+    q.set('limit', '5000');
+    let res = await request(`/flags?${q}`);
+    const flags = res.ok && res.body ? [...(res.body.flags || [])] : [];
+    while (res.ok && res.body && res.body.nextCursor) {
+      q.set('cursor', res.body.nextCursor);
+      res = await request(`/flags?${q}`);
+      if (res.ok && res.body) flags.push(...(res.body.flags || []));
+    }
+    return res.ok ? { ...res, body: { ...res.body, flags } } : res;
   },
   getFlag: (key) => request(`/flags/${enc(key)}`),
   createFlag: (flag) => request('/flags', { method: 'POST', body: flag, headers: { 'idempotency-key': idempotencyKey(), 'if-none-match': '*' } }),

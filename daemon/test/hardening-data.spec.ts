@@ -1,0 +1,191 @@
+/**
+ * Data-integrity hardening of the management layer, against the real `vexil` process and real
+ * files: no wipe through a missing flag file, paged and cached list reads, a keyed audit chain
+ * with checkpoints, and parse errors that never quote the file's content in the log.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FLAGS, useAdminFixtures } from './support/admin.js';
+import { eventually, startDaemon, type DaemonProcess } from './support/daemon-process.js';
+
+const up = useAdminFixtures();
+
+const newFlag = { key: 'dark-mode', state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'on' };
+
+async function ofrepStatus(port: number, key: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/ofrep/v1/evaluate/flags/${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"context":{}}' });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('management API: the source of truth and the served flags must agree before a write', () => {
+  it('refuses writes with 503 SOURCE_OF_TRUTH_MISMATCH while the flag file is missing, and writes again once it is restored', async () => {
+    const f = await up();
+    const original = await f.readText();
+    await rm(f.file);
+    // The daemon keeps serving the last good flags (its source reports not_found).
+    await f.daemon.waitForLog((l) => typeof l['msg'] === 'string' && (l['msg'] as string).includes('still serving the last good flags'));
+
+    const list = await f.call('GET', '/flags');
+    expect(list.status).toBe(503);
+    expect(list.body.error.code).toBe('SOURCE_OF_TRUTH_MISMATCH');
+
+    const created = await f.call('POST', '/flags', { body: newFlag });
+    expect(created.status).toBe(503);
+    expect(created.body.error.code).toBe('SOURCE_OF_TRUTH_MISMATCH');
+    expect(created.body.error.message).toMatch(/Restore the file/);
+    // Nothing written: no file, and OFREP still serves every flag.
+    await expect(readFile(f.file, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await ofrepStatus(f.daemon.ports.ofrep, 'banner')).toBe(200);
+    expect(await ofrepStatus(f.daemon.ports.ofrep, 'new-checkout')).toBe(200);
+    // The refused write left no audit entry either.
+    expect((await f.call('GET', '/audit')).body.entries).toEqual([]);
+
+    await writeFile(f.file, original);
+    const again = await f.call('POST', '/flags', { body: newFlag });
+    expect(again.status).toBe(201);
+    const doc = JSON.parse(await f.readText()) as typeof FLAGS;
+    expect(Object.keys(doc.flags)).toEqual(['new-checkout', 'banner', 'dark-mode']);
+    await eventually(async () => (await ofrepStatus(f.daemon.ports.ofrep, 'dark-mode')) === 200);
+    expect(await ofrepStatus(f.daemon.ports.ofrep, 'banner')).toBe(200);
+  });
+
+  it('refuses a write while the file holds a document the daemon refused, naming the way out', async () => {
+    const f = await up();
+    // Valid JSON the engine refuses (a flag that is not an object): the daemon keeps the old flags.
+    await writeFile(f.file, '{"flags": {"x": 5}}\n');
+    await f.daemon.waitForLog((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('refused flag set'));
+    const created = await f.call('POST', '/flags', { body: newFlag });
+    expect(created.status).toBe(503);
+    expect(created.body.error.code).toBe('SOURCE_OF_TRUTH_MISMATCH');
+    expect(created.body.error.message).toMatch(/refused it/);
+    expect(await f.readText()).toBe('{"flags": {"x": 5}}\n');
+    expect(await ofrepStatus(f.daemon.ports.ofrep, 'banner')).toBe(200);
+  });
+
+  it('lets consecutive writes through: each waits for the previous one to be served', async () => {
+    const f = await up();
+    for (const key of ['a1', 'a2', 'a3']) expect((await f.call('POST', '/flags', { body: { ...newFlag, key } })).status).toBe(201);
+    const doc = JSON.parse(await f.readText()) as typeof FLAGS;
+    expect(Object.keys(doc.flags)).toEqual(['new-checkout', 'banner', 'a1', 'a2', 'a3']);
+  });
+
+  it('creates the flag file when the daemon serves nothing from it yet (first run)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vexil-first-'));
+    const file = join(dir, 'flags.json');
+    const d = await startDaemon(['-f', `file:${file}`], { ready: false });
+    try {
+      const res = await fetch(`http://127.0.0.1:${d.ports.management}/api/v1/flags`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(newFlag),
+      });
+      expect(res.status).toBe(201);
+      expect(Object.keys((JSON.parse(await readFile(file, 'utf8')) as typeof FLAGS).flags)).toEqual(['dark-mode']);
+    } finally {
+      await d.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('management API: paged list', () => {
+  const many = { flags: Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`f${String(i).padStart(2, '0')}`, { state: 'ENABLED', variants: { on: true }, defaultVariant: 'on' }])) };
+
+  it('pages with limit and an opaque cursor in document order, and without limit answers as before', async () => {
+    const f = await up([], { flags: many });
+    const whole = await f.call('GET', '/flags');
+    expect(whole.status).toBe(200);
+    expect(whole.body.flags).toHaveLength(25);
+    expect(whole.body.nextCursor).toBeUndefined();
+
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await f.call('GET', `/flags?limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.version).toBe(whole.body.version);
+      keys.push(...page.body.flags.map((x: { key: string }) => x.key));
+      cursor = page.body.nextCursor;
+      pages++;
+    } while (cursor !== undefined);
+    expect(pages).toBe(3);
+    expect(keys).toEqual(Object.keys(many.flags));
+
+    // Filters apply before paging.
+    const filtered = await f.call('GET', '/flags?limit=2&q=f1');
+    expect(filtered.body.flags.map((x: { key: string }) => x.key)).toEqual(['f10', 'f11']);
+    expect(filtered.body.nextCursor).toEqual(expect.any(String));
+  });
+
+  it('continues after the last key when the flag set changed between pages, and refuses a forged cursor', async () => {
+    const f = await up([], { flags: many });
+    const first = await f.call('GET', '/flags?limit=5');
+    expect((await f.call('POST', '/flags', { body: { ...newFlag, key: 'z-new' } })).status).toBe(201);
+    const second = await f.call('GET', `/flags?limit=100&cursor=${encodeURIComponent(first.body.nextCursor)}`);
+    expect(second.status).toBe(200);
+    expect(second.body.flags[0].key).toBe('f05');
+    expect(second.body.flags.at(-1).key).toBe('z-new');
+
+    const bad = await f.call('GET', '/flags?cursor=bm90LWEtY3Vyc29y');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('INVALID_REQUEST');
+    expect((await f.call('GET', '/flags?limit=0')).status).toBe(400);
+    expect((await f.call('GET', '/flags?limit=5001')).status).toBe(400);
+  });
+
+  it('sees a hand edit on the next read (the parsed document is cached by the file identity)', async () => {
+    const f = await up();
+    expect((await f.call('GET', '/flags')).body.flags).toHaveLength(2);
+    await writeFile(f.file, `${JSON.stringify({ flags: { only: { state: 'ENABLED', variants: { on: true }, defaultVariant: 'on' } } })}\n`);
+    expect((await f.call('GET', '/flags')).body.flags.map((x: { key: string }) => x.key)).toEqual(['only']);
+  });
+});
+
+describe('sources: a flag file that fails to parse is never quoted in the log', () => {
+  const daemons: DaemonProcess[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of daemons.splice(0)) await d.stop();
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  for (const [name, text] of [
+    ['flags.json', 'root:x:0:0:SECRET-hunter2-token:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n'],
+    ['flags.json', '{"flags": {"x": "SECRET-hunter2-token" oops}}'],
+    ['flags.yaml', 'flags:\n  a: [1, 2\nsecret: SECRET-hunter2-token\n'],
+    ['flags', 'password: "SECRET-hunter2-token\n'],
+  ] as const) {
+    it(`names ${name} and the position, not the content (${JSON.stringify(text.slice(0, 12))}...)`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'vexil-leak-'));
+      dirs.push(dir);
+      const file = join(dir, name);
+      await writeFile(file, text);
+      const d = await startDaemon(['-f', `file:${file}`], { ready: false });
+      daemons.push(d);
+      const line = await d.waitForLog((l) => l['reason'] === 'parse_error');
+      expect(line['msg']).toContain(file);
+      expect(line['msg']).toMatch(/line \d+, column \d+/);
+      const all = JSON.stringify(d.logs);
+      expect(all).not.toContain('SECRET');
+      expect(all).not.toContain('hunter2');
+      expect(all).not.toContain('root:x');
+    });
+  }
+
+  it('shows a short escaped excerpt at debug level only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vexil-leak-'));
+    dirs.push(dir);
+    const file = join(dir, 'flags.json');
+    await writeFile(file, `{"flags": {"x": 1 oops ${'y'.repeat(200)}}}`);
+    const d = await startDaemon(['-f', `file:${file}`, '--debug'], { ready: false });
+    daemons.push(d);
+    const debug = await d.waitForLog((l) => l['excerpt'] !== undefined);
+    expect((debug['excerpt'] as string).length).toBeLessThan(60);
+    const error = await d.waitForLog((l) => l['reason'] === 'parse_error' && l['excerpt'] === undefined);
+    expect(error['msg']).not.toContain('oops');
+  });
+});
