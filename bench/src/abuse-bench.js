@@ -51,6 +51,8 @@ const t0 = performance.now();
 const sinceStart = () => Number(((performance.now() - t0) / 1000).toFixed(1));
 const problems = [];
 const { work, track, cleanup } = scratchRun('vexil-abuse-bench-');
+// Also when the bench itself dies of an error: the daemon and the churn process must not outlive it.
+process.once('exit', cleanup);
 const adminFile = join(work, 'admin-flags.json');
 const churnFile = join(work, 'churn-flags.json');
 const auditLog = join(work, 'audit.jsonl');
@@ -123,6 +125,7 @@ const state = { daemon: undefined, ports: undefined, pid: undefined, down: true,
 async function launch() {
   const d = track(await startDaemon(adminFile, { extraArgs: daemonArgs }));
   let buf = '';
+  d.lastLines = [];
   d.child.stdout.setEncoding('utf8');
   d.child.stdout.on('data', (chunk) => {
     buf += chunk;
@@ -130,6 +133,8 @@ async function launch() {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
+      d.lastLines.push(line.slice(0, 500));
+      if (d.lastLines.length > 10) d.lastLines.shift();
       if (!line.includes('"level":5') && !line.includes('"level":6')) continue;
       try {
         const o = JSON.parse(line);
@@ -142,14 +147,17 @@ async function launch() {
   });
   d.child.once('exit', (code, signal) => void onExit(d, code, signal));
   Object.assign(state, { daemon: d, ports: d.ports, pid: d.pid, down: false, startedAt: nowMs() });
+  console.log(`daemon pid ${d.pid}, ports ${JSON.stringify(d.ports)}`);
 }
 
 async function onExit(d, code, signal) {
   if (state.stopping || state.daemon !== d) return;
   state.down = true;
   const at = ((performance.now() - t0) / 1000).toFixed(1);
-  crashes.exits.push({ atSec: Number(at), code, signal, stderrTail: d.stderr().slice(-1500) });
-  console.log(`!!! daemon exited at ${at} s (code ${code}, signal ${signal}); stderr tail:\n${d.stderr().slice(-1500)}`);
+  // ajv's strict-mode notes at start-up are noise here.
+  const stderrTail = d.stderr().split('\n').filter((l) => l !== '' && !l.startsWith('strict mode:')).join('\n').slice(-2000);
+  crashes.exits.push({ atSec: Number(at), code, signal, stderrTail, lastLogLines: d.lastLines });
+  console.log(`!!! daemon exited at ${at} s (code ${code}, signal ${signal}); stderr tail:\n${stderrTail}\nlast log lines:\n${d.lastLines.join('\n')}`);
   if (state.restarts >= MAX_RESTARTS) {
     console.log(`!!! ${MAX_RESTARTS} restarts used up: ending the soak early`);
     deadline = nowMs();
@@ -483,6 +491,9 @@ async function adminFuzz(id) {
 
 const OFREP_TYPES = ['application/json', 'application/json', 'text/plain', undefined, 'application/x-www-form-urlencoded', 'application/json; charset=latin1'];
 let markerSeen = false;
+/** The churn action that began the current episode of churn-marker answering 404, if one is running. */
+let missing;
+let markerMissing404s = 0;
 
 async function ofrepFuzz(id) {
   const rnd = prng(SEED + 7919 * id);
@@ -503,10 +514,17 @@ async function ofrepFuzz(id) {
     const r = await call('ofrep', { port: state.ports.ofrep, method, path, headers, body });
     if (r.error || method !== 'POST' || !shaped || bulk || key !== 'churn-marker' || headers['flagd-selector'] !== undefined) continue;
     // A failing source never takes flags away: once served, churn-marker stays served.
-    if (r.status === 200) markerSeen = true;
-    else if (markerSeen && r.status === 404) {
-      const last = churnRecent.at(-1)?.split('@')[0] ?? 'none';
-      finding(`ofrep: churn-marker went missing (latest churn action: ${last})`, `at ${sinceStart()} s, latest churn actions ${churnRecent.join(' ')}: ${r.text.slice(0, 120)}`);
+    // An episode runs from the first 404 to the next 200; it is named after the churn action just
+    // before it began (the document that took the flags away), not the ones written meanwhile.
+    if (r.status === 200) {
+      markerSeen = true;
+      missing = undefined;
+    } else if (markerSeen && r.status === 404) {
+      if (missing === undefined) {
+        missing = churnRecent.at(-1)?.split('@')[0] ?? 'none';
+        finding(`ofrep: churn-marker went missing after churn action ${missing}`, `at ${sinceStart()} s, latest churn actions ${churnRecent.join(' ')}: ${r.text.slice(0, 120)}`);
+      }
+      markerMissing404s += 1;
     }
   }
 }
@@ -728,6 +746,7 @@ const summary = {
   daemonEventLoop: { lagP99MsMedianOfScrapes: q(probe.lagP99Ms, 0.5), lagP99MsWorstScrape: probe.lagP99Ms.length ? Math.max(...probe.lagP99Ms) : undefined, lagMaxMs: probe.lagMaxMs, heapUsedMbMax: probe.heapUsedMb.length ? Math.max(...probe.heapUsedMb) : undefined, sseStreamsActiveMax: probe.streamsActive },
   benchEventLoop: { p99Ms: benchLag.percentile(99) / 1e6, maxMs: benchLag.max / 1e6 },
   churnRecovered: recovered,
+  churnMarker404s: markerMissing404s,
   churnActions: churnCounts,
   requests: counts,
   statuses,
