@@ -102,7 +102,7 @@ churn.on('message', (m) => {
   if (m.error) return finding('churn loop could not write', m.error);
   if (m.action) {
     churnRecent.push(`${m.action}@${sinceStart()}s`);
-    if (churnRecent.length > 3) churnRecent.shift();
+    if (churnRecent.length > 5) churnRecent.shift();
     return;
   }
   if (churnWaiter) {
@@ -351,6 +351,7 @@ async function ledgerWriter() {
       continue;
     }
     const value = `w-${SEED}-${++n}`;
+    const roll = rnd();
     const port = state.ports.management;
     const headers = { ...bearer(WRITER_TOKEN), 'content-type': 'application/json', 'x-vexil-request': 'abuse-ledger' };
     let op;
@@ -359,7 +360,6 @@ async function ledgerWriter() {
       op = 'create';
       r = await call('ledger', { port, method: 'POST', path: '/api/v1/flags', headers, body: JSON.stringify({ key: e.key, state: 'ENABLED', variants: { value, other: 'o' }, defaultVariant: 'value', metadata: { owner: 'ledger' } }) });
     } else {
-      const roll = rnd();
       op = roll < 0.8 ? 'patch' : roll < 0.93 ? 'replace' : 'delete';
       const h = { ...headers, 'if-match': e.version };
       if (op === 'patch') r = await call('ledger', { port, method: 'PATCH', path: `/api/v1/flags/${e.key}`, headers: { ...h, 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ variants: { value } }) });
@@ -436,8 +436,11 @@ function fuzzRequest(rnd) {
   if (ledgerKey) {
     if (method !== 'GET' && chance(rnd, 0.7)) headers['if-match'] = pick(rnd, ['"stale"', `"${'0'.repeat(64)}"`, 'W/"x"', 'garbage', '""']);
   } else if (chance(rnd, 0.7)) {
+    // Both drawn every time, so the sequence of draws does not depend on the daemon's answers.
+    const useKnown = chance(rnd, 0.7);
+    const made = pick(rnd, ['*', '"stale"', 'W/"weak"', '', 'a, b', '"unterminated', randomString(rnd, 30).replace(/[^\x20-\x7e]/g, '')]);
     const known = fuzzVersions.get(key);
-    headers['if-match'] = known !== undefined && chance(rnd, 0.7) ? known : pick(rnd, ['*', '"stale"', 'W/"weak"', '', 'a, b', '"unterminated', randomString(rnd, 30).replace(/[^\x20-\x7e]/g, '')]);
+    headers['if-match'] = known !== undefined && useKnown ? known : made;
   }
   if (chance(rnd, 0.5)) headers['x-vexil-request'] = pick(rnd, ['1', 'abuse', ' ']);
   const crossSite = chance(rnd, 0.08);
@@ -455,7 +458,8 @@ function fuzzRequest(rnd) {
   // ledger writer and the probe on 127.0.0.1 too. Spread over many addresses, they also fill the
   // daemon's per-address tables. One connection per guess, so no pool of idle sockets per address.
   const guess = who === 'bad' && headers.authorization !== undefined;
-  const localAddress = guess ? `127.${int(rnd, 1, 254)}.${int(rnd, 0, 255)}.${int(rnd, 1, 254)}` : `127.0.0.${int(rnd, 2, 31)}`;
+  const guesser = `127.${int(rnd, 1, 254)}.${int(rnd, 0, 255)}.${int(rnd, 1, 254)}`;
+  const localAddress = guess ? guesser : `127.0.0.${int(rnd, 2, 31)}`;
   return { method, path, headers, body, who, ledgerKey, key, crossSite, localAddress, useAgent: guess ? false : agent };
 }
 
@@ -491,6 +495,8 @@ async function adminFuzz(id) {
 
 const OFREP_TYPES = ['application/json', 'application/json', 'text/plain', undefined, 'application/x-www-form-urlencoded', 'application/json; charset=latin1'];
 let markerSeen = false;
+/** The churn actions that leave a valid document (with churn-marker) in place. */
+const VALID_WRITES = ['valid-rename', 'valid-in-place', 'symlink-swap'];
 /** The churn action that began the current episode of churn-marker answering 404, if one is running. */
 let missing;
 let markerMissing404s = 0;
@@ -511,6 +517,8 @@ async function ofrepFuzz(id) {
     const body = shaped ? JSON.stringify({ context: randomContext(rnd) }) : chance(rnd, 0.5) ? JSON.stringify(pick(rnd, [{ context: randomJson(rnd, 2) }, randomJson(rnd, 3), { context: null }, {}])) : hostileBodyText(rnd, 1024 * 1024);
     const path = bulk ? '/ofrep/v1/evaluate/flags' : `/ofrep/v1/evaluate/flags/${key}`;
     const method = chance(rnd, 0.95) ? 'POST' : pick(rnd, ['GET', 'PUT', 'DELETE', 'OPTIONS']);
+    // The churn as it was when the request left: what the daemon can have loaded by then.
+    const churnThen = churnRecent.join(' ');
     const r = await call('ofrep', { port: state.ports.ofrep, method, path, headers, body });
     if (r.error || method !== 'POST' || !shaped || bulk || key !== 'churn-marker' || headers['flagd-selector'] !== undefined) continue;
     // A failing source never takes flags away: once served, churn-marker stays served.
@@ -521,8 +529,11 @@ async function ofrepFuzz(id) {
       missing = undefined;
     } else if (markerSeen && r.status === 404) {
       if (missing === undefined) {
-        missing = churnRecent.at(-1)?.split('@')[0] ?? 'none';
-        finding(`ofrep: churn-marker went missing after churn action ${missing}`, `at ${sinceStart()} s, latest churn actions ${churnRecent.join(' ')}: ${r.text.slice(0, 120)}`);
+        // Every valid document has churn-marker, so the cause is the latest action that wrote none
+        // (the very latest may not be loaded yet: the file source debounces).
+        const actions = churnThen.split(' ').map((a) => a.split('@')[0]);
+        missing = actions.filter((a) => !VALID_WRITES.includes(a)).at(-1) ?? `none (only valid documents: ${actions.join(', ')})`;
+        finding(`ofrep: churn-marker went missing after churn action ${missing}`, `at ${sinceStart()} s, churn actions before the request ${churnThen}: ${r.text.slice(0, 120)}`);
       }
       markerMissing404s += 1;
     }
@@ -590,6 +601,7 @@ async function rawSockets(id) {
     const payload = whole ? malformedRequest(rnd, port) : partialRequest(rnd, port);
     const plan = whole ? 'await-answer' : pick(rnd, ['drop', 'hold-then-drop', 'half-close', 'drip']);
     const holdMs = int(rnd, 50, 3000);
+    const dripMs = Array.from({ length: 40 }, () => int(rnd, 20, 150));
     const outcome = await new Promise((resolve) => {
       const s = net.connect(port, '127.0.0.1');
       let first = '';
@@ -603,10 +615,10 @@ async function rawSockets(id) {
       s.on('end', () => finish(first.length > 0 ? (/^HTTP\/1\.[01] (\d{3})/.exec(first)?.[1] ?? 'bytes') : 'server-closed'));
       s.on('connect', async () => {
         if (plan === 'drip') {
-          for (const ch of payload.slice(0, 40)) {
+          for (const [i, ch] of [...payload.slice(0, 40)].entries()) {
             if (s.destroyed) return;
             s.write(ch, 'latin1');
-            await sleep(int(rnd, 20, 150));
+            await sleep(dripMs[i]);
           }
           return finish('dripped');
         }
