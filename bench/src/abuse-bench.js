@@ -780,7 +780,7 @@ for (const [kind, c] of Object.entries(counts)) {
 console.log(`(raw "other": ${Object.entries(counts.raw ?? {}).filter(([k]) => !NAMED.includes(k)).map(([k, n]) => `${k} ${n}`).join(', ')})`);
 console.log(`crashes: ${crashCount} (exits ${crashes.exits.length}, /healthz over 2 s ${crashes.probeFailures}) — must be 0`);
 console.log(`lost acknowledged writes: ${ledgerStats.lost} of ${ledgerStats.acked} acknowledged (${Object.entries(ledgerStats.byOp).map(([k, n]) => `${k} ${n}`).join(', ')}) — must be 0; not served by OFREP at the end: ${notServed}`);
-console.log(`daemon RSS: start ${(rssStartKb / 1024).toFixed(1)} MB, end ${rssEndKb === undefined ? '–' : (rssEndKb / 1024).toFixed(1)} MB, max ${(summary.rssKb.max / 1024).toFixed(1)} MB`);
+console.log(`daemon RSS: start ${(rssStartKb / 1024).toFixed(1)} MiB, end ${rssEndKb === undefined ? '–' : (rssEndKb / 1024).toFixed(1)} MiB, max ${(summary.rssKb.max / 1024).toFixed(1)} MiB`);
 console.log(`/healthz: p50 ${f1(summary.healthzMs.p50)} ms, p99 ${f1(summary.healthzMs.p99)} ms, max ${f1(summary.healthzMs.max)} ms over ${summary.healthzMs.n} probes`);
 console.log(`daemon event loop (its /metrics): lag p99 median ${f1(summary.daemonEventLoop.lagP99MsMedianOfScrapes)} ms, worst ${f1(summary.daemonEventLoop.lagP99MsWorstScrape)} ms, max ${f1(summary.daemonEventLoop.lagMaxMs)} ms; bench's own loop p99 ${f1(summary.benchEventLoop.p99Ms)} ms; heap used max ${f1(summary.daemonEventLoop.heapUsedMbMax)} MB; SSE streams open max ${summary.daemonEventLoop.sseStreamsActiveMax}`);
 console.log(`churned source recovered after the churn: ${recovered ? 'yes' : 'NO'}; churn actions: ${Object.entries(churnCounts).map(([k, n]) => `${k} ${n}`).join(', ')}`);
