@@ -375,7 +375,7 @@ describe('timeouts', () => {
     expect(ms).toBeLessThan(4_500);
   });
 
-  it('sends GOAWAY to an HTTP/2 connection without streams after --idle-timeout, and leaves ones with an open stream alone', async () => {
+  it('sends GOAWAY to an HTTP/2 connection without streams after --idle-timeout; streams (gRPC, Connect over h2c and HTTP/1.1, SSE) outlive every timeout', async () => {
     const idle = http2Connect(`http://127.0.0.1:${fixture.get().daemon.ports.evaluation}`);
     idle.on('error', () => {});
     const start = performance.now();
@@ -386,7 +386,7 @@ describe('timeouts', () => {
     expect(goaway).toBeLessThan(3_000);
     idle.destroy();
 
-    // A gRPC EventStream and a Connect EventStream over h2c stay open past the idle timeout.
+    // Streams stay open past the idle, headers and request timeouts: they are not idle, and their requests arrived whole.
     const ev = new EvalV2Client(`127.0.0.1:${fixture.get().daemon.ports.evaluation}`, grpc.credentials.createInsecure());
     const grpcStream = (ev as unknown as { EventStream(r: unknown): ServerStream }).EventStream({});
     let grpcEnded = false;
@@ -394,25 +394,47 @@ describe('timeouts', () => {
     grpcStream.on('end', () => (grpcEnded = true));
     expect((await firstOf(grpcStream)).message).toBeDefined();
     const abort = new AbortController();
-    const connect = createClient(evaluationV2.Service, createConnectTransport({ baseUrl: `http://127.0.0.1:${fixture.get().daemon.ports.evaluation}`, httpVersion: '2' }));
-    let connectEnded = false;
-    const types: string[] = [];
-    const reading = (async () => {
-      try {
-        for await (const e of connect.eventStream({}, { signal: abort.signal })) types.push(e.type);
-      } catch {
-        // aborted below
-      }
-      connectEnded = true;
-    })();
-    await eventually(() => types.includes('provider_ready'));
-    await sleep(2_500);
+    const connectStreams = (['2', '1.1'] as const).map((httpVersion) => {
+      const client = createClient(evaluationV2.Service, createConnectTransport({ baseUrl: `http://127.0.0.1:${fixture.get().daemon.ports.evaluation}`, httpVersion }));
+      const state = { types: [] as string[], ended: false, reading: Promise.resolve() };
+      state.reading = (async () => {
+        try {
+          for await (const e of client.eventStream({}, { signal: abort.signal })) state.types.push(e.type);
+        } catch {
+          // aborted below
+        }
+        state.ended = true;
+      })();
+      return state;
+    });
+    // A raw h2c session whose only stream is a Connect EventStream: not idle, so no GOAWAY either.
+    const busy = http2Connect(`http://127.0.0.1:${fixture.get().daemon.ports.evaluation}`);
+    busy.on('error', () => {});
+    let busyGoaway = false;
+    busy.on('goaway', () => (busyGoaway = true));
+    const connectOverH2 = busy.request({ ':method': 'POST', ':path': '/flagd.evaluation.v2.Service/EventStream', 'content-type': 'application/connect+json' });
+    connectOverH2.on('error', () => {});
+    const envelope = Buffer.alloc(7);
+    envelope.writeUInt32BE(2, 1);
+    envelope.write('{}', 5);
+    connectOverH2.end(envelope);
+    await new Promise((resolve) => connectOverH2.once('data', resolve));
+    const sse = await openSse(fixture.get().daemon.ports.ofrep);
+    expect(sse.status).toBe(200);
+    let sseEnded = false;
+    sse.res.on('close', () => (sseEnded = true));
+    await eventually(() => connectStreams.every((c) => c.types.includes('provider_ready')));
+    await sleep(3_000);
     expect(grpcEnded).toBe(false);
-    expect(connectEnded).toBe(false);
+    expect(connectStreams.map((c) => c.ended)).toEqual([false, false]);
+    expect(sseEnded).toBe(false);
+    expect(busyGoaway).toBe(false);
+    busy.destroy();
     abort.abort();
     grpcStream.cancel();
+    sse.req.destroy();
     ev.close();
-    await reading;
+    await Promise.all(connectStreams.map((c) => c.reading));
   });
 });
 
