@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { AuditLog } from './admin/audit-log.js';
+import { AuditLog, parseAuditKeys } from './admin/audit-log.js';
 import { Authenticator } from './admin/auth.js';
 import { FileRepository } from './admin/file-repository.js';
 import { FlagService } from './admin/flag-service.js';
@@ -182,17 +182,25 @@ function createAdmin(config: DaemonConfig, metrics: Metrics, logger: Logger, sto
   if (sourceConfig?.provider === 'file') repository = new FileRepository(sourceConfig.uri);
   else if (sourceConfig?.provider === 's3') repository = new S3Repository(sourceConfig);
   const auditPath = config.auditLog ?? repository?.defaultAuditLog;
+  // Read once at start, like the TLS files: a missing or malformed key file fails the start.
+  const keys = config.auditKeyFile !== undefined ? parseAuditKeys(readFileSync(config.auditKeyFile, 'utf8'), `audit key file ${config.auditKeyFile}`) : undefined;
   const service =
     repository !== undefined && auditPath !== undefined
       ? new FlagService({
           repository,
-          audit: new AuditLog(auditPath),
+          audit: new AuditLog(auditPath, { ...(keys ? { keys } : {}), ...(config.auditCheckpoint !== undefined ? { checkpointPath: config.auditCheckpoint } : {}) }),
           lastEvaluated: (key) => metrics.lastEvaluated(key),
           // Writes are refused while the source of truth differs from what the store serves from it.
           served: { text: () => store.sourceText(repository!.uri) },
         })
       : undefined;
-  if (service) logger.info({ adminSource: repository!.uri, auditLog: auditPath }, `management API: writes go to ${repository!.uri}, audit log ${auditPath}`);
+  if (service) {
+    logger.info(
+      { adminSource: repository!.uri, auditLog: auditPath, auditKey: keys?.newest.kid, auditCheckpoint: service.audit.checkpointPath },
+      `management API: writes go to ${repository!.uri}, audit log ${auditPath}`,
+    );
+    if (!keys) logger.warn('management API: no --audit-key-file: audit entries are plain sha256, which anyone who can write the log can rewrite undetected');
+  }
   else logger.warn('management API: no file: or s3:// source to write to; flag routes answer 409 UNSUPPORTED_SOURCE');
   if (auth.loopbackOnly) logger.warn('management API: no --admin-token configured: answering loopback callers only, as actor "local" with the admin role');
   else logger.info({ tokens: config.adminTokens.map((t) => ({ name: t.name, role: t.role })) }, 'management API: bearer tokens configured');

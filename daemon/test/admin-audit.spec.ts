@@ -3,27 +3,16 @@
  * nothing applied when the log cannot be written, `vexil audit verify` (intact and tampered),
  * `vexil kill`, and a write reaching the official flagd in-process provider in under a second.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { FlagdProvider } from '@openfeature/flagd-provider';
 import { OpenFeature } from '@openfeature/server-sdk';
 import { describe, expect, it } from 'vitest';
 import { useAdminFixtures } from './support/admin.js';
+import { runVexil } from './support/cli.js';
 import { eventually } from './support/daemon-process.js';
 
-const BIN = fileURLToPath(new URL('../bin/vexil.js', import.meta.url));
-const run = async (args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = runVexil;
 
 const up = useAdminFixtures();
 

@@ -3,11 +3,13 @@
  * files: no wipe through a missing flag file, paged and cached list reads, a keyed audit chain
  * with checkpoints, and parse errors that never quote the file's content in the log.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FLAGS, useAdminFixtures } from './support/admin.js';
+import { runVexil } from './support/cli.js';
 import { eventually, startDaemon, type DaemonProcess } from './support/daemon-process.js';
 
 const up = useAdminFixtures();
@@ -187,5 +189,128 @@ describe('sources: a flag file that fails to parse is never quoted in the log', 
     expect((debug['excerpt'] as string).length).toBeLessThan(60);
     const error = await d.waitForLog((l) => l['reason'] === 'parse_error' && l['excerpt'] === undefined);
     expect(error['msg']).not.toContain('oops');
+  });
+});
+
+describe('audit log: keyed chain and signed checkpoints', () => {
+  const run = runVexil;
+  const K1 = `k1 ${'a'.repeat(40)}`;
+  const K2 = `k2 ${'b'.repeat(40)}`;
+  const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+  /** What someone who can write the log but lacks the key can do: recompute plain hashes from `from` on. */
+  const rechain = (lines: Record<string, unknown>[], opts: { stripKid: boolean; from?: number }) => {
+    let prev = '0'.repeat(64);
+    return lines.map((e, i) => {
+      if (i < (opts.from ?? 0)) {
+        prev = e['hash'] as string;
+        return JSON.stringify(e);
+      }
+      const { hash: _h, kid, ...rest } = e;
+      const entry: Record<string, unknown> = { ...rest, prev, ...(opts.stripKid || kid === undefined ? {} : { kid }) };
+      entry['hash'] = sha256(JSON.stringify(entry));
+      prev = entry['hash'] as string;
+      return JSON.stringify(entry);
+    });
+  };
+
+  async function keyed(keyText: string, extra: string[] = []) {
+    const dir = await mkdtemp(join(tmpdir(), 'vexil-keys-'));
+    const keyFile = join(dir, 'audit.keys');
+    await writeFile(keyFile, `# audit keys, newest last\n${keyText}\n`, { mode: 0o600 });
+    const f = await up(['--audit-key-file', keyFile, ...extra]);
+    const log = join(f.dir, 'vexil-audit.jsonl');
+    const verify = (keys = keyFile) => run(['audit', 'verify', '--audit-log', log, '--audit-key-file', keys]);
+    const entries = async () => (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { f, dir, keyFile, log, verify, entries };
+  }
+
+  it('writes HMAC entries named by kid and a checkpoint; verify passes, and fails without the key', async () => {
+    const { f, log, verify, entries } = await keyed(K1);
+    for (const key of ['a1', 'a2', 'a3']) expect((await f.call('POST', '/flags', { body: { ...newFlag, key } })).status).toBe(201);
+    const all = await entries();
+    expect(all.map((e) => e['kid'])).toEqual(['k1', 'k1', 'k1']);
+    expect((await f.call('GET', '/audit')).body.entries[0]).toMatchObject({ seq: 3, kid: 'k1', hash: all[2]['hash'] });
+    const checkpoint = JSON.parse(await readFile(`${log}.checkpoint`, 'utf8')) as Record<string, unknown>;
+    expect(checkpoint).toMatchObject({ seq: 3, hash: all[2]['hash'], kid: 'k1' });
+    const ok = await verify();
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('3 entries, chain intact (3 keyed)');
+    expect(ok.stdout).toContain('checkpoint at seq 3 matches');
+    const keyless = await run(['audit', 'verify', '--audit-log', log]);
+    expect(keyless.code).toBe(1);
+    expect(keyless.stderr).toContain('give the key file');
+  });
+
+  it('detects an edited entry whose hashes were all recomputed, naming its seq', async () => {
+    const { f, log, verify, entries } = await keyed(K1);
+    for (const key of ['a1', 'a2', 'a3']) await f.call('POST', '/flags', { body: { ...newFlag, key } });
+    const all = await entries();
+    all[1]['actor'] = 'mallory';
+    // Keeping kid: seq 2's hash is no HMAC under k1.
+    await writeFile(log, `${rechain(all, { stripKid: false, from: 1 }).join('\n')}\n`);
+    const kept = await verify();
+    expect(kept.code).toBe(1);
+    expect(kept.stderr).toContain('(seq 2)');
+    // Dropping kid everywhere (a valid plain chain): the checkpoint's hash no longer matches.
+    await writeFile(log, `${rechain(all, { stripKid: true }).join('\n')}\n`);
+    const stripped = await verify();
+    expect(stripped.code).toBe(1);
+    expect(stripped.stderr).toMatch(/seq 3.*differs from the checkpoint/);
+  });
+
+  it('detects lines deleted from the end (the checkpoint is ahead), and the daemon refuses to append to such a log', async () => {
+    const { f, log, verify } = await keyed(K1);
+    for (const key of ['a1', 'a2', 'a3']) await f.call('POST', '/flags', { body: { ...newFlag, key } });
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    await writeFile(log, `${lines.slice(0, 1).join('\n')}\n`);
+    const cut = await verify();
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain('the log ends at seq 1 but the checkpoint records seq 3');
+    const before = await f.readText();
+    const write = await f.call('POST', '/flags', { body: { ...newFlag, key: 'a4' } });
+    expect(write.status).toBe(503);
+    expect(write.body.error.code).toBe('AUDIT_UNAVAILABLE');
+    expect(write.body.error.message).toContain('removed from the end');
+    expect(await f.readText()).toBe(before);
+  });
+
+  it('rotates keys: new entries use the newest, verify accepts every listed key, and old unkeyed entries are reported', async () => {
+    const { f, dir, keyFile, log } = await keyed(K1);
+    // An older log written without a key: its entries stay valid, reported as unkeyed.
+    await f.daemon.stop();
+    const plain = rechain(
+      [{ seq: 1, time: new Date().toISOString(), actor: 'old', action: 'kill', flag: 'banner', before: null, after: null, version: '"x"' }],
+      { stripKid: true },
+    );
+    await writeFile(log, `${plain.join('\n')}\n`);
+    const g = await up(['--audit-key-file', keyFile], { text: await f.readText() });
+    const glog = join(g.dir, 'vexil-audit.jsonl');
+    await writeFile(glog, `${plain.join('\n')}\n`);
+    await g.call('POST', '/flags', { body: { ...newFlag, key: 'a1' } });
+    await g.daemon.stop();
+    await writeFile(keyFile, `${K1}\n${K2}\n`);
+    const h = await up(['--audit-key-file', keyFile, '--audit-log', glog], { text: await g.readText() });
+    await h.call('POST', '/flags', { body: { ...newFlag, key: 'a2' } });
+    const kids = (await readFile(glog, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { kid?: string }).kid);
+    expect(kids).toEqual([undefined, 'k1', 'k2']);
+    const ok = await run(['audit', 'verify', '--audit-log', glog, '--audit-key-file', keyFile]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('3 entries, chain intact (2 keyed, 1 unkeyed');
+    const onlyNew = join(dir, 'new.keys');
+    await writeFile(onlyNew, `${K2}\n`);
+    const missingOld = await run(['audit', 'verify', '--audit-log', glog, '--audit-key-file', onlyNew]);
+    expect(missingOld.code).toBe(1);
+    expect(missingOld.stderr).toContain('key "k1" is not in the key file');
+  });
+
+  it('refuses a malformed key file in vexil audit verify, naming the file and line but not the secret', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vexil-keys-'));
+    const keyFile = join(dir, 'audit.keys');
+    await writeFile(keyFile, 'k1 short-secret\n');
+    const r = await run(['audit', 'verify', '--audit-log', join(dir, 'none.jsonl'), '--audit-key-file', keyFile]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${keyFile} line 1`);
+    expect(r.stderr).not.toContain('short-secret');
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -4,7 +4,7 @@
  * success, 1 on failure, 2 on bad arguments.
  */
 import { parseArgs } from 'node:util';
-import { verifyAuditLog } from './audit-log.js';
+import { defaultCheckpointPath, loadAuditKeys, verifyAuditLog, type AuditKeys } from './audit-log.js';
 
 export interface CommandIo {
   out(text: string): void;
@@ -26,13 +26,17 @@ export const KILL_HELP = [
 ].join('\n');
 
 export const AUDIT_HELP = [
-  "Check the management API's audit log: every entry's hash and its link to the previous one.",
+  "Check the management API's audit log: every entry's hash (HMAC under its key id, or plain sha256",
+  'for unkeyed entries) and its link to the previous one; with a key file, also the signed checkpoint,',
+  'which shows entries removed from the end.',
   '',
   'Usage:',
-  '  vexil audit verify [--audit-log path]',
+  '  vexil audit verify [--audit-log path] [--audit-key-file path] [--audit-checkpoint path]',
   '',
   'Flags:',
-  '  --audit-log <path>  The audit log (env FLAGD_AUDIT_LOG; default ./vexil-audit.jsonl)',
+  '  --audit-log <path>         The audit log (env FLAGD_AUDIT_LOG; default ./vexil-audit.jsonl)',
+  '  --audit-key-file <path>    The HMAC key file the daemon writes with, every key listed (env FLAGD_AUDIT_KEY_FILE)',
+  '  --audit-checkpoint <path>  The checkpoint file (env FLAGD_AUDIT_CHECKPOINT; default <audit log>.checkpoint)',
   '',
 ].join('\n');
 
@@ -75,7 +79,11 @@ export async function killCommand(args: readonly string[], io: CommandIo): Promi
 export async function auditCommand(args: readonly string[], io: CommandIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { 'audit-log': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: { 'audit-log': { type: 'string' }, 'audit-key-file': { type: 'string' }, 'audit-checkpoint': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (err) {
     io.err(`vexil audit: ${(err as Error).message}\n`);
     return 2;
@@ -89,17 +97,31 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
     return 2;
   }
   const path = parsed.values['audit-log'] ?? (io.env['FLAGD_AUDIT_LOG'] || 'vexil-audit.jsonl');
+  const keyFile = parsed.values['audit-key-file'] ?? (io.env['FLAGD_AUDIT_KEY_FILE'] || undefined);
+  const checkpointPath = parsed.values['audit-checkpoint'] ?? (io.env['FLAGD_AUDIT_CHECKPOINT'] || defaultCheckpointPath(path));
+  let keys: AuditKeys | undefined;
+  if (keyFile !== undefined) {
+    try {
+      keys = await loadAuditKeys(keyFile);
+    } catch (err) {
+      io.err(`vexil audit verify: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   let result;
   try {
-    result = await verifyAuditLog(path);
+    result = await verifyAuditLog(path, { ...(keys ? { keys } : {}), checkpointPath });
   } catch (err) {
     io.err(`vexil audit verify: cannot read ${path}: ${(err as Error).message}\n`);
     return 1;
   }
   if (result.ok) {
-    io.out(`${path}: ${result.entries} entries, chain intact\n`);
+    const parts = [`${result.keyed} keyed`];
+    if (result.unkeyed > 0) parts.push(`${result.unkeyed} unkeyed (plain sha256: anyone who can write the log could have rewritten them)`);
+    const checkpoint = result.checkpointSeq !== undefined ? `; checkpoint at seq ${result.checkpointSeq} matches` : keys ? '' : '; no key file given: no checkpoint checked';
+    io.out(`${path}: ${result.entries} entries, chain intact (${parts.join(', ')})${checkpoint}\n`);
     return 0;
   }
-  io.err(`${path}: chain broken at line ${result.line}: ${result.reason} (${result.entries} entries before it intact)\n`);
+  io.err(`${path}: chain broken at line ${result.line}${result.seq !== undefined ? ` (seq ${result.seq})` : ''}: ${result.reason} (${result.entries} entries before it intact)\n`);
   return 1;
 }

@@ -55,6 +55,10 @@ export interface DaemonConfig {
   readonly adminRateLimit: number;
   /** The audit log: --audit-log; unset: vexil-audit.jsonl next to the admin source file. */
   readonly auditLog?: string;
+  /** HMAC keys for audit entries and checkpoints: --audit-key-file; unset: plain sha256 entries, no checkpoint. */
+  readonly auditKeyFile?: string;
+  /** The audit checkpoint file: --audit-checkpoint; unset: the audit log's path + `.checkpoint`. */
+  readonly auditCheckpoint?: string;
   /** Long-lived streams open at once, all clients together: --max-streams; 0: no cap. */
   readonly maxStreams: number;
   /** Long-lived streams open at once from one client address: --max-streams-per-address; 0: no cap. */

@@ -293,6 +293,23 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     defaultText: 'vexil-audit.jsonl next to the admin source file',
     help: 'The hash-chained audit log of management API writes (JSON lines, fsynced); required with an s3:// admin source.',
   }),
+  opt({
+    name: 'audit-key-file',
+    kind: 'value',
+    arg: 'path',
+    scope: 'start',
+    help:
+      'HMAC keys for the audit log, one "<key id> <secret>" a line (secret: 32+ characters; the last line is the newest, which new ' +
+      'entries use; keep old ones listed for vexil audit verify). Without it entries are plain sha256, which does not show tampering.',
+  }),
+  opt({
+    name: 'audit-checkpoint',
+    kind: 'value',
+    arg: 'path',
+    scope: 'start',
+    defaultText: '<audit log>.checkpoint',
+    help: 'With --audit-key-file: the signed checkpoint (last seq and hash) rewritten after every append, so a log cut short is detected. Keep it on other storage than the log to detect losing both.',
+  }),
   // --- start: logging --------------------------------------------------------------------------
   opt({
     name: 'log-format',

@@ -436,6 +436,9 @@ function resolve(
 
   const adminSource = get('admin-source', (spec, raw, origin) => toAdminSource(spec, raw, origin, sources));
   const auditLog = get('audit-log', toOptionalString)?.value;
+  const auditKeyFile = get('audit-key-file', toOptionalString)?.value;
+  const auditCheckpoint = get('audit-checkpoint', toOptionalString)?.value;
+  if (auditCheckpoint !== undefined && auditKeyFile === undefined) warn('--audit-checkpoint has no effect without --audit-key-file (checkpoints are signed with its key)');
   if (adminSource?.value !== undefined && adminSource.value.startsWith('s3://') && auditLog === undefined) {
     throw new ConfigError(`${filePrefix(adminSource.origin)}${settingName(findOption('admin-source'), adminSource.origin)} is an s3:// source: give --audit-log too (env FLAGD_AUDIT_LOG)`);
   }
@@ -467,6 +470,8 @@ function resolve(
     adminTokens: get('admin-token', toAdminTokens)?.value ?? [],
     adminRateLimit: get('admin-rate-limit', toRateLimit)?.value ?? DEFAULT_ADMIN_RATE_LIMIT,
     ...(auditLog !== undefined ? { auditLog } : {}),
+    ...(auditKeyFile !== undefined ? { auditKeyFile } : {}),
+    ...(auditCheckpoint !== undefined ? { auditCheckpoint } : {}),
     maxStreams: get('max-streams', toCap)?.value ?? DEFAULT_MAX_STREAMS,
     maxStreamsPerAddress: get('max-streams-per-address', toCap)?.value ?? DEFAULT_MAX_STREAMS_PER_ADDRESS,
     ...(maxConnections !== undefined ? { maxConnections } : {}),

@@ -126,6 +126,7 @@ export const auditEntry = {
     after: { description: 'The stored definition after the write, or null.' },
     version: { type: 'string', description: 'The flag set version after the write.' },
     prev: { type: 'string' },
+    kid: { type: 'string', description: 'The audit key the hash is an HMAC under; absent: a plain sha256 entry.' },
     hash: { type: 'string' },
   },
 } as const;
