@@ -3,6 +3,7 @@
  * files: no wipe through a missing flag file, paged and cached list reads, a keyed audit chain
  * with checkpoints, and parse errors that never quote the file's content in the log.
  */
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FLAGS, useAdminFixtures } from './support/admin.js';
 import { runVexil } from './support/cli.js';
+import { S3RVER_CREDENTIALS, startS3rver } from './support/s3rver.js';
 import { eventually, startDaemon, type DaemonProcess } from './support/daemon-process.js';
 
 const up = useAdminFixtures();
@@ -88,6 +90,42 @@ describe('management API: the source of truth and the served flags must agree be
       expect(Object.keys((JSON.parse(await readFile(file, 'utf8')) as typeof FLAGS).flags)).toEqual(['dark-mode']);
     } finally {
       await d.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('management API: an S3 admin source whose object went missing', () => {
+  it('refuses writes with 503 SOURCE_OF_TRUTH_MISMATCH while the object is gone, and writes once it is back', async () => {
+    const s3 = await startS3rver('vexil-hardening-s3-');
+    const client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3RVER_CREDENTIALS });
+    const dir = await mkdtemp(join(tmpdir(), 'vexil-s3-admin-'));
+    const body = `${JSON.stringify(FLAGS)}\n`;
+    await client.send(new PutObjectCommand({ Bucket: 'flags', Key: 'flags.json', Body: body }));
+    const uri = 's3://flags/flags.json';
+    const sources = JSON.stringify([{ uri, provider: 's3', interval: 1, endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' }]);
+    const d = await startDaemon(['-s', sources, '--admin-source', uri, '--audit-log', join(dir, 'audit.jsonl')], {
+      env: { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey },
+    });
+    const create = (key: string) =>
+      fetch(`http://127.0.0.1:${d.ports.management}/api/v1/flags`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...newFlag, key }) });
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: 'flags', Key: 'flags.json' }));
+      const refused = await create('dark-mode');
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('SOURCE_OF_TRUTH_MISMATCH');
+      await expect(client.send(new HeadObjectCommand({ Bucket: 'flags', Key: 'flags.json' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      expect(await ofrepStatus(d.ports.ofrep, 'banner')).toBe(200);
+
+      await client.send(new PutObjectCommand({ Bucket: 'flags', Key: 'flags.json', Body: body }));
+      const created = await create('dark-mode');
+      expect(created.status).toBe(201);
+      await eventually(async () => (await ofrepStatus(d.ports.ofrep, 'dark-mode')) === 200);
+      expect(await ofrepStatus(d.ports.ofrep, 'new-checkout')).toBe(200);
+    } finally {
+      await d.stop();
+      client.destroy();
+      await s3.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -73,6 +73,43 @@ export interface FlagList {
 
 export const DEFAULT_PAGE_SIZE = 1000;
 export const MAX_PAGE_SIZE = 5000;
+/** Bytes of list pages kept for the current flag set version. */
+const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** List pages as sent, for one flag set version (a new version drops them all), least recently used out first. */
+class PageCache {
+  private version: string | undefined;
+  private readonly entries = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(version: string, id: string): Buffer | undefined {
+    if (version !== this.version) return undefined;
+    const hit = this.entries.get(id);
+    if (hit !== undefined) {
+      this.entries.delete(id);
+      this.entries.set(id, hit);
+    }
+    return hit;
+  }
+
+  set(version: string, id: string, page: Buffer): void {
+    if (version !== this.version) {
+      this.entries.clear();
+      this.bytes = 0;
+      this.version = version;
+    }
+    if (page.length > this.maxBytes) return;
+    this.entries.set(id, page);
+    this.bytes += page.length;
+    for (const [k, v] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(k);
+      this.bytes -= v.length;
+    }
+  }
+}
 
 export interface FlagServiceOptions {
   readonly repository: FlagRepository;
@@ -106,6 +143,7 @@ export class FlagService {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly served: ServedSource | undefined;
   private readonly catchUpMs: number;
+  private readonly pages = new PageCache(PAGE_CACHE_BYTES);
 
   constructor(options: FlagServiceOptions) {
     this.repository = options.repository;
@@ -118,12 +156,42 @@ export class FlagService {
   }
 
   async list(filter: FlagFilter = {}, page: ListPage = {}): Promise<FlagList> {
+    const { snap, entries, nextCursor } = await this.page(filter, page);
+    const flags = entries.map(([key, def]) => toApiFlag(key, def, snap.document));
+    return { flags, version: snap.version, ...(nextCursor !== undefined ? { nextCursor } : {}) };
+  }
+
+  /**
+   * The same page as `list`, as the JSON of a FlagList. Each flag's API JSON is built once per
+   * change of the source and then only concatenated, and recent pages are kept as bytes for the
+   * version they were built from: a dashboard walking every page of a large flag set costs the event
+   * loop (and with it evaluation) next to nothing after the first walk, and makes no garbage for
+   * the collector to trace through the large parsed document.
+   */
+  async listJson(filter: FlagFilter = {}, page: ListPage = {}): Promise<{ readonly json: Buffer; readonly version: string }> {
     const snap = await this.read();
+    const id = JSON.stringify([filter.state, filter.flagSet, filter.q, page.limit, page.cursor]);
+    const hit = this.pages.get(snap.version, id);
+    if (hit !== undefined) return { json: hit, version: snap.version };
+    const { entries, nextCursor } = await this.page(filter, page, snap);
+    const parts = entries.map(([key, def]) => apiFlagJson(key, def, snap.document));
+    const tail = nextCursor !== undefined ? `,"nextCursor":${JSON.stringify(nextCursor)}` : '';
+    const json = Buffer.from(`{"flags":[${parts.join(',')}],"version":${JSON.stringify(snap.version)}${tail}}`, 'utf8');
+    this.pages.set(snap.version, id, json);
+    return { json, version: snap.version };
+  }
+
+  private async page(
+    filter: FlagFilter,
+    page: ListPage,
+    known?: RepositorySnapshot,
+  ): Promise<{ snap: RepositorySnapshot; entries: [string, Record<string, unknown>][]; nextCursor?: string }> {
+    const snap = known ?? (await this.read());
     const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? DEFAULT_PAGE_SIZE)), MAX_PAGE_SIZE);
     const keys = keysOf(snap.document);
     const start = page.cursor === undefined ? 0 : resumeAt(page.cursor, snap, keys);
     const q = filter.q?.trim().toLowerCase();
-    const flags: ApiFlag[] = [];
+    const entries: [string, Record<string, unknown>][] = [];
     const all = snap.document.flags ?? {};
     let i = start;
     let more = false;
@@ -140,14 +208,14 @@ export class FlagService {
         const haystack = [key, meta?.['description'], meta?.['owner']].filter((v) => typeof v === 'string').join('\n').toLowerCase();
         if (!haystack.includes(q)) continue;
       }
-      if (flags.length === limit) {
+      if (entries.length === limit) {
         more = true;
         break;
       }
-      flags.push(toApiFlag(key, def, snap.document));
+      entries.push([key, def]);
     }
-    if (!more) return { flags, version: snap.version };
-    return { flags, version: snap.version, nextCursor: cursorOf(snap.version, i, flags[flags.length - 1].key) };
+    if (!more) return { snap, entries };
+    return { snap, entries, nextCursor: cursorOf(snap.version, i, entries[entries.length - 1][0]) };
   }
 
   async get(key: string): Promise<ApiFlag> {
@@ -374,12 +442,22 @@ export function ownFlag(doc: FlagDocument, key: string): Record<string, unknown>
 }
 
 /**
- * Per-definition versions and per-document key orders. Repositories hand back the same parsed
- * objects until the source changes, so a list of a large flag set hashes each flag once per change;
- * weak keys let an old document's entries go with it.
+ * Per-definition versions and API JSON, and per-document key orders. Repositories hand back the
+ * same parsed objects until the source changes, so a list of a large flag set hashes and
+ * serialises each flag once per change. These are memos of pure functions of the objects they are
+ * keyed by, not state: weak keys let an old document's entries go with it, and no instance could
+ * hold them better (the same objects reach several services only in tests).
  */
 const versions = new WeakMap<object, string>();
 const keyOrders = new WeakMap<object, string[]>();
+const apiJson = new WeakMap<object, string>();
+
+/** A stored definition's API view as JSON text, built once per parsed definition. */
+function apiFlagJson(key: string, def: Record<string, unknown>, doc: FlagDocument): string {
+  let json = apiJson.get(def);
+  if (json === undefined) apiJson.set(def, (json = JSON.stringify(toApiFlag(key, def, doc))));
+  return json;
+}
 
 function cachedVersion(def: Record<string, unknown>): string {
   let v = versions.get(def);

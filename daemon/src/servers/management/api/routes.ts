@@ -117,9 +117,11 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responseHeaders: ETAG,
     async handler(req, res, ctx) {
       const { limit, cursor, ...q } = req.query as { state?: 'ENABLED' | 'DISABLED' | 'ARCHIVED'; flagSet?: string; q?: string; limit?: number; cursor?: string };
-      const list = await service(ctx).list(q, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+      const list = await service(ctx).listJson(q, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}) });
       void res.header('etag', list.version);
-      return list;
+      // Already JSON (flagListResponse's shape), built from per-flag text cached per change: sent as is.
+      void res.type('application/json; charset=utf-8');
+      return list.json;
     },
   },
   {
