@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH } from '../../scripts/prerequisites.mjs';
+import { FileRepository } from '../src/admin/file-repository.js';
 import { FLAGS, useAdminFixtures } from './support/admin.js';
 import { runVexil } from './support/cli.js';
 import { S3RVER_CREDENTIALS, startS3rver } from './support/s3rver.js';
@@ -131,6 +134,39 @@ describe('management API: an S3 admin source whose object went missing', () => {
   });
 });
 
+describe('admin repositories: the parsed document is reused until the source changes', () => {
+  it('FileRepository answers the same snapshot while the file is unchanged and a new one after any edit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vexil-repo-'));
+    try {
+      const file = join(dir, 'flags.json');
+      await writeFile(file, `${JSON.stringify(FLAGS)}\n`);
+      const repo = new FileRepository(`file:${file}`);
+      const first = await repo.read();
+      expect(await repo.read()).toBe(first);
+      // Same size, same second: only the identity (mtime/ctime in ns, inode) tells the edit apart.
+      await writeFile(file, `${JSON.stringify(FLAGS).replace('"off"', '"on" ')}\n`);
+      const second = await repo.read();
+      expect(second).not.toBe(first);
+      expect(second.version).not.toBe(first.version);
+      await rm(file);
+      expect((await repo.read()).missing).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 503 SOURCE_UNAVAILABLE for an unparseable admin file with its position, never its content', async () => {
+    const f = await up();
+    await writeFile(f.file, '{"flags": {"x": "SECRET-hunter2" oops}}\n');
+    await f.daemon.waitForLog((l) => l['reason'] === 'parse_error');
+    const res = await f.call('GET', '/flags');
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('SOURCE_UNAVAILABLE');
+    expect(res.body.error.message).toMatch(/line 1, column \d+/);
+    expect(res.body.error.message).not.toContain('SECRET');
+  });
+});
+
 describe('management API: paged list', () => {
   const many = { flags: Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`f${String(i).padStart(2, '0')}`, { state: 'ENABLED', variants: { on: true }, defaultVariant: 'on' }])) };
 
@@ -176,6 +212,25 @@ describe('management API: paged list', () => {
     expect((await f.call('GET', '/flags?limit=0')).status).toBe(400);
     expect((await f.call('GET', '/flags?limit=5001')).status).toBe(400);
   });
+
+  it('the dashboard follows every page: it shows all 5,003 flags of a set larger than one page', async () => {
+    const big = { flags: Object.fromEntries(Array.from({ length: 5003 }, (_, i) => [`b${i}`, { state: 'ENABLED', variants: { on: true }, defaultVariant: 'on' }])) };
+    const f = await up([], { flags: big });
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      const lists: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes('/api/v1/flags?')) lists.push(r.url());
+      });
+      await page.goto(`${f.base}/`);
+      await page.locator('[data-testid="flag-count"]', { hasText: '5003 flags' }).waitFor({ timeout: 30_000 });
+      expect(lists).toHaveLength(2);
+      expect(lists[1]).toContain('cursor=');
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it('sees a hand edit on the next read (the parsed document is cached by the file identity)', async () => {
     const f = await up();
