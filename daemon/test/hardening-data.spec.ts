@@ -365,6 +365,12 @@ describe('audit log: keyed chain and signed checkpoints', () => {
     expect(write.body.error.code).toBe('AUDIT_UNAVAILABLE');
     expect(write.body.error.message).toContain('removed from the end');
     expect(await f.readText()).toBe(before);
+    // Deleting the whole log is the same cut: no new chain starts over the checkpoint.
+    await rm(log);
+    const fresh = await f.call('POST', '/flags', { body: { ...newFlag, key: 'a5' } });
+    expect(fresh.status).toBe(503);
+    expect(fresh.body.error.code).toBe('AUDIT_UNAVAILABLE');
+    await expect(readFile(log, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('rotates keys: new entries use the newest, verify accepts every listed key, and old unkeyed entries are reported', async () => {

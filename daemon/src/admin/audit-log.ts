@@ -285,24 +285,18 @@ export class AuditLog {
       size = s.size;
     } catch (err) {
       if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      // A deleted log with a checkpoint left is the whole tail cut off: starting a new chain at
+      // seq 1 would overwrite the checkpoint, the only evidence.
+      await this.refuseIfCut(0);
       return { seq: 0, hash: GENESIS_HASH, size: 0 };
     }
     if (this.tail !== undefined && this.tail.size === size) return this.tail;
-    const text = await readFile(this.path, 'utf8');
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
     // The log changed behind our back (or this is the first append since the start): appending to
     // a log that lost its tail would re-use its seqs and bury the evidence.
-    const checkpoint = await this.readCheckpoint();
-    const ahead = (seq: number) => {
-      if (checkpoint !== undefined && checkpoint.seq > seq) {
-        throw new AdminError(
-          AdminErrorCode.AUDIT_UNAVAILABLE,
-          `audit log ${this.path} ends at seq ${seq} but its checkpoint ${this.checkpointPath} records seq ${checkpoint.seq}: entries were removed from the end; run vexil audit verify; nothing was written`,
-        );
-      }
-    };
+    const text = await readFile(this.path, 'utf8');
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
     if (lines.length === 0) {
-      ahead(0);
+      await this.refuseIfCut(0);
       return (this.tail = { seq: 0, hash: GENESIS_HASH, size });
     }
     let last: Partial<AuditEntry>;
@@ -319,8 +313,20 @@ export class AuditLog {
     if (typeof last.seq !== 'number' || typeof last.hash !== 'string') {
       throw new AdminError(AdminErrorCode.AUDIT_UNAVAILABLE, `audit log ${this.path}: the last line (${lines.length}) is not an audit entry; nothing was written`);
     }
-    ahead(last.seq);
+    await this.refuseIfCut(last.seq);
     return (this.tail = { seq: last.seq, hash: last.hash, size });
+  }
+
+  /** Throws AUDIT_UNAVAILABLE when the checkpoint records a later seq than the log's last (`seq`). */
+  private async refuseIfCut(seq: number): Promise<void> {
+    const checkpoint = await this.readCheckpoint();
+    if (checkpoint !== undefined && checkpoint.seq > seq) {
+      throw new AdminError(
+        AdminErrorCode.AUDIT_UNAVAILABLE,
+        `audit log ${this.path} ends at seq ${seq} but its checkpoint ${this.checkpointPath} records seq ${checkpoint.seq}: ` +
+          'entries were removed from the end; run vexil audit verify (to start a new log on purpose, move the checkpoint away with the old log); nothing was written',
+      );
+    }
   }
 }
 

@@ -254,7 +254,8 @@ export class FlagService {
     for (;;) {
       if (servedFormOf(snap) === this.served.text()) return snap;
       if (Date.now() >= deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      // A file source sees a rename within milliseconds; 25 ms keeps S3 at one HeadObject per step.
+      await new Promise((resolve) => setTimeout(resolve, 25));
       snap = await this.repository.read();
       if (snap.missing) throw this.missingWhileServed();
     }
