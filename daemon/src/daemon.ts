@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { AuditLog, parseAuditKeys } from './admin/audit-log.js';
+import { AuditLog, loadAuditKeysSync } from './admin/audit-log.js';
 import { Authenticator } from './admin/auth.js';
 import { FileRepository } from './admin/file-repository.js';
 import { FlagService } from './admin/flag-service.js';
@@ -183,7 +183,7 @@ function createAdmin(config: DaemonConfig, metrics: Metrics, logger: Logger, sto
   else if (sourceConfig?.provider === 's3') repository = new S3Repository(sourceConfig);
   const auditPath = config.auditLog ?? repository?.defaultAuditLog;
   // Read once at start, like the TLS files: a missing or malformed key file fails the start.
-  const keys = config.auditKeyFile !== undefined ? parseAuditKeys(readFileSync(config.auditKeyFile, 'utf8'), `audit key file ${config.auditKeyFile}`) : undefined;
+  const keys = config.auditKeyFile !== undefined ? loadAuditKeysSync(config.auditKeyFile) : undefined;
   const service =
     repository !== undefined && auditPath !== undefined
       ? new FlagService({

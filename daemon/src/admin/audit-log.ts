@@ -14,6 +14,7 @@
  * does not detect.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AdminError, AdminErrorCode } from './errors.js';
@@ -98,11 +99,11 @@ export function parseAuditKeys(text: string, where: string): AuditKeys {
   return { newest, byKid };
 }
 
-/** Reads and parses a key file (at the daemon's start and in `vexil audit verify`). */
-export async function loadAuditKeys(path: string): Promise<AuditKeys> {
+/** Reads and parses a key file: once at the daemon's start (like its TLS files), and in `vexil audit verify`. */
+export function loadAuditKeysSync(path: string): AuditKeys {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new Error(`audit key file ${path}: ${(err as Error).message}`, { cause: err });
   }

@@ -4,7 +4,7 @@
  * success, 1 on failure, 2 on bad arguments.
  */
 import { parseArgs } from 'node:util';
-import { defaultCheckpointPath, loadAuditKeys, verifyAuditLog, type AuditKeys } from './audit-log.js';
+import { defaultCheckpointPath, loadAuditKeysSync, verifyAuditLog, type AuditKeys } from './audit-log.js';
 
 export interface CommandIo {
   out(text: string): void;
@@ -102,7 +102,7 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
   let keys: AuditKeys | undefined;
   if (keyFile !== undefined) {
     try {
-      keys = await loadAuditKeys(keyFile);
+      keys = loadAuditKeysSync(keyFile);
     } catch (err) {
       io.err(`vexil audit verify: ${(err as Error).message}\n`);
       return 1;
