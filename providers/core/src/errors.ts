@@ -24,6 +24,8 @@ export const FlagConfigErrorCode = {
   INVALID_METADATA: 'INVALID_METADATA',
   /** Two flags in the array form share a key. */
   DUPLICATE_FLAG_KEY: 'DUPLICATE_FLAG_KEY',
+  /** `$ref` substitution makes the flag set's rules larger by more than `maxRefExpansion`. */
+  RULE_TOO_LARGE: 'RULE_TOO_LARGE',
   /** `strict` is on and the configuration has warnings; they are in `warnings`. */
   STRICT_VALIDATION: 'STRICT_VALIDATION',
 } as const;

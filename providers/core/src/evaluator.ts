@@ -6,7 +6,7 @@
 import { FlagConfigError, FlagConfigErrorCode } from './errors.js';
 import { FlagSetCompiler, type CompiledFlag, type Outcome } from './flag-set.js';
 import { checkDepth, copyJson, parseJson } from './json.js';
-import type { Env } from './logic/compile.js';
+import { DEFAULT_BUDGET, type Env } from './logic/compile.js';
 import {
   ErrorCode,
   Reason,
@@ -30,13 +30,15 @@ export class Evaluator {
   private lastText: string | undefined;
   private lastWarnings: readonly ConfigWarning[] = [];
   private readonly strict: boolean;
-  private readonly compiler = new FlagSetCompiler();
+  private readonly compiler: FlagSetCompiler;
   // Reused for every evaluation: resolving is synchronous and never re-entered.
   private readonly env: Env;
 
   constructor(options: EvaluatorOptions = {}) {
     this.strict = options.strict ?? false;
-    this.env = { ctx: EMPTY_CONTEXT, flagKey: '', ts: -1, now: options.now ?? Date.now, flagd: true };
+    this.compiler = new FlagSetCompiler(options.maxRefExpansion);
+    const budget = options.evaluationBudget ?? DEFAULT_BUDGET;
+    this.env = { ctx: EMPTY_CONTEXT, flagKey: '', ts: -1, now: options.now ?? Date.now, flagd: true, budget, left: budget };
   }
 
   /**
@@ -193,6 +195,8 @@ export class Evaluator {
     env.ctx = ctx;
     env.flagKey = flag.key;
     env.ts = -1;
+    env.left = env.budget;
+    env.sizes = undefined;
     let variant: string;
     try {
       const result = rule(ctx, env);

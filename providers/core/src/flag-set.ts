@@ -4,50 +4,70 @@
  * warning. Flags whose definition did not change keep their compiled form from the previous load.
  */
 import { ConfigWarningCode, FlagConfigError, FlagConfigErrorCode, RuleError, pathKey, type ConfigIssue } from './errors.js';
-import { deepFreeze, isPlainObject } from './json.js';
-import { Compiler, type Fn } from './logic/compile.js';
+import { MAX_DOCUMENT_DEPTH, deepFreeze, isPlainObject } from './json.js';
+import { Compiler, type Compiled, type Fn } from './logic/compile.js';
 import { flagdOperators } from './logic/flagd-operators.js';
 import { Reason, type FlagMetadata, type FlagValueType, type JsonValue, type ResolutionDetails } from './types.js';
+
+/** How much `$ref` substitution may add to a flag set's rules by default (see EvaluatorOptions.maxRefExpansion). */
+export const MAX_REF_EXPANSION = 1_000_000;
+/**
+ * How deep `$ref` substitution may nest a rule (levels below `targeting`): deeper, the flag resolves
+ * PARSE_ERROR, and a definition copied into a flag set document stays within MAX_DOCUMENT_DEPTH.
+ */
+const MAX_SUBSTITUTED_DEPTH = MAX_DOCUMENT_DEPTH - 12;
 
 /** Details shared by every evaluation that reaches the same outcome; frozen, so sharing is safe. */
 export type Outcome = Readonly<Omit<ResolutionDetails<JsonValue>, 'value'> & { value?: JsonValue }>;
 
+/** What a compiled flag is made of. */
+interface FlagParts {
+  readonly key: string;
+  readonly enabled: boolean;
+  readonly variants: ReadonlyMap<string, JsonValue>;
+  readonly defaultVariant: string | undefined;
+  readonly metadata: Readonly<FlagMetadata>;
+  /** The type of the default variant's value (else the first variant's); what resolveAll reports. */
+  readonly valueType: FlagValueType | undefined;
+  /** Compiled targeting, when the flag has any. */
+  readonly rule: Fn | undefined;
+  /** Set when targeting failed to compile: the flag resolves PARSE_ERROR. */
+  readonly parseError: string | undefined;
+  /** The answer without targeting: STATIC, or DEFAULT when there is no default variant. */
+  readonly staticOutcome: Outcome;
+  /** The answer when targeting returns null. */
+  readonly defaultOutcome: Outcome;
+  /** The definition as written (what re-syncs compare against) and its targeting with `$ref`s inlined. */
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly targeting: unknown;
+  /**
+   * What else the compiled form depends on: set metadata and, if the flag uses `$ref`, the
+   * evaluators. Updated in place when a re-sync changes them without changing this flag.
+   */
+  setMetaText: string;
+  evaluatorsText: string | undefined;
+  /** The unresolvable `$ref`, if that is why the flag resolves PARSE_ERROR. */
+  readonly refProblem: string | undefined;
+  /** Warnings about this flag, with paths relative to the flag (`$` is the flag). */
+  readonly issues: readonly ConfigIssue[];
+  /** How much `$ref` substitution added to the targeting (counted as for maxRefExpansion). */
+  readonly grow: number;
+}
+
+// The class gets its fields from FlagParts (one object in, so the bundle names each field once).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface CompiledFlag extends FlagParts {}
+
 /** One flag, compiled. Immutable; a re-sync that leaves a flag unchanged keeps the same instance. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class CompiledFlag {
   /** TARGETING_MATCH answers by variant name, built on first use. */
   private readonly matches = new Map<string, Outcome>();
   private frozenDefinition: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(
-    readonly key: string,
-    readonly enabled: boolean,
-    readonly variants: ReadonlyMap<string, JsonValue>,
-    readonly defaultVariant: string | undefined,
-    readonly metadata: Readonly<FlagMetadata>,
-    /** The type of the default variant's value (else the first variant's); what resolveAll reports. */
-    readonly valueType: FlagValueType | undefined,
-    /** Compiled targeting, when the flag has any. */
-    readonly rule: Fn | undefined,
-    /** Set when targeting failed to compile: the flag resolves PARSE_ERROR. */
-    readonly parseError: string | undefined,
-    /** The answer without targeting: STATIC, or DEFAULT when there is no default variant. */
-    readonly staticOutcome: Outcome,
-    /** The answer when targeting returns null. */
-    readonly defaultOutcome: Outcome,
-    /** The definition as written (what re-syncs compare against) and its targeting with `$ref`s inlined. */
-    readonly raw: Readonly<Record<string, unknown>>,
-    private readonly targeting: unknown,
-    /**
-     * What else the compiled form depends on: set metadata and, if the flag uses `$ref`, the
-     * evaluators. Updated in place when a re-sync changes them without changing this flag.
-     */
-    private setMetaText: string,
-    private evaluatorsText: string | undefined,
-    /** The unresolvable `$ref`, if that is why the flag resolves PARSE_ERROR. */
-    private readonly refProblem: string | undefined,
-    /** Warnings about this flag, with paths relative to the flag (`$` is the flag). */
-    readonly issues: readonly ConfigIssue[],
-  ) {}
+  constructor(parts: FlagParts) {
+    Object.assign(this, parts);
+  }
 
   /** The TARGETING_MATCH answer for a variant name, or undefined when the flag has no such variant. */
   match(variant: string): Outcome | undefined {
@@ -65,7 +85,8 @@ export class CompiledFlag {
   get definition(): Readonly<Record<string, unknown>> {
     if (this.frozenDefinition === undefined) {
       const def = Object.fromEntries(Object.entries(this.raw).map(([k, v]) => [k, k === 'targeting' ? this.targeting : v]));
-      this.frozenDefinition = deepFreeze(structuredCopy(def)) as Readonly<Record<string, unknown>>;
+      // Frozen in place: the raw definition and the substituted targeting are the engine's own (parsed or copied), never the caller's.
+      this.frozenDefinition = deepFreeze(def) as Readonly<Record<string, unknown>>;
     }
     return this.frozenDefinition;
   }
@@ -75,7 +96,7 @@ export class CompiledFlag {
    * flag. Changes elsewhere in the document that do not reach the flag (set metadata it overrides,
    * evaluators it does not use) leave it unchanged, as flagd-core's per-flag hash does.
    */
-  sameAs(raw: Record<string, unknown>, doc: DocumentParts): boolean {
+  sameAs(raw: Record<string, unknown>, doc: DocumentParts, where: number | undefined): boolean {
     if (!jsonEqual(this.raw, raw)) return false;
     if (this.setMetaText !== doc.setMetaText) {
       const own = raw['metadata'];
@@ -86,20 +107,34 @@ export class CompiledFlag {
     if (this.evaluatorsText !== undefined && this.evaluatorsText !== doc.evaluatorsText) {
       // Substitute the new evaluators: the flag is unchanged if that yields the same rule (for a
       // flag with an unresolvable reference: the same partly substituted rule).
-      const s = substitute(raw['targeting'], doc.evaluators);
-      if (!jsonEqual(this.targeting, s.targeting) || s.error?.message !== this.refProblem) return false;
+      const s = substitute(raw['targeting'], doc, this.key, where);
+      if (!jsonEqual(this.targeting, s.targeting, new Map()) || s.error?.message !== this.refProblem) return false;
       this.evaluatorsText = doc.evaluatorsText;
     }
     return true;
   }
 }
 
-/** The parts of a document every flag's compiled form may depend on. */
+/** The parts of a document every flag's compiled form may depend on, and what this load shares between flags. */
 interface DocumentParts {
   setMeta: Record<string, unknown>;
   setMetaText: string;
   evaluators: Record<string, unknown>;
   evaluatorsText: string;
+  /** Evaluators substituted so far, by name: every `$ref` to one gets the same object. */
+  expansions: Map<string, Expansion>;
+  /** Subtrees compiled so far (the shared ones are what `$ref`s put in several places). */
+  compiled: Map<unknown, Compiled>;
+  maxRefExpansion: number;
+  /** What `$ref` substitution added to the flags parsed so far. */
+  grown: number;
+}
+
+/** An evaluator with its own `$ref`s substituted: the rule, its size, and its first unresolvable reference. */
+interface Expansion {
+  v: unknown;
+  grow: number;
+  error: RuleError | undefined;
 }
 
 /** Same keys and values, in any order (metadata order carries no meaning). */
@@ -110,31 +145,30 @@ function sameEntries(a: Record<string, unknown>, b: Record<string, unknown>): bo
   return true;
 }
 
-/** Deep equality of JSON values, key order included (it decides the first variant). */
-function jsonEqual(a: unknown, b: unknown): boolean {
+/**
+ * Deep equality of JSON values, key order included (it decides the first variant). With `m`, pairs
+ * found equal are remembered, so rules sharing subtrees (substituted `$ref`s) compare in time
+ * proportional to their distinct parts.
+ */
+function jsonEqual(a: any, b: any, m?: Map<unknown, unknown>): boolean {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (m?.get(a) === b) return true;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i], m)) return false;
+  } else {
+    if (Array.isArray(b)) return false;
+    const ak = Object.keys(a);
+    const bk = Object.keys(b);
+    if (ak.length !== bk.length) return false;
+    for (let i = 0; i < ak.length; i++) {
+      const k = ak[i];
+      if (k !== bk[i] || !jsonEqual(a[k], b[k], m)) return false;
+    }
   }
-  if (Array.isArray(b)) return false;
-  const ak = Object.keys(a);
-  const bk = Object.keys(b);
-  if (ak.length !== bk.length) return false;
-  for (let i = 0; i < ak.length; i++) {
-    const k = ak[i];
-    if (k !== bk[i] || !jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
+  m?.set(a, b);
   return true;
-}
-
-/** A plain copy of JSON data (the raw definition may be shared with the caller's frozen objects). */
-function structuredCopy(v: unknown): any {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(structuredCopy);
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, structuredCopy(x)]));
 }
 
 export interface ParsedFlagSet {
@@ -165,60 +199,88 @@ function hasTargeting(t: unknown): boolean {
 const REF = '$ref';
 
 /**
- * Replaces `{"$ref": "name"}` with the named evaluator, recursively. A reference that cannot be
- * resolved (missing, or cyclic) stays in place and the first such problem is recorded in
- * `problem`: the flag then resolves PARSE_ERROR, and the partly substituted rule still tells a
- * re-sync whether the evaluators it does use changed. `at` is the path so far as segments,
- * turned into a string only for a problem.
+ * Replaces `{"$ref": "name"}` with the named evaluator, recursively. Each evaluator is substituted
+ * once per load and the same object put wherever it is referenced, so the rule is a DAG and
+ * substituting costs what the document holds. Written out, the rule can still be exponentially
+ * larger, so what substitution adds is counted (`grow`: an evaluator each time it is referenced,
+ * every value in it one, a string or key one more per 16 characters) and the document's total is
+ * bounded by `maxRefExpansion`. A reference that cannot be resolved (missing, cyclic, or nesting too
+ * deep) stays in place and the first such problem is returned: the flag then resolves PARSE_ERROR,
+ * and the partly substituted rule still tells a re-sync whether the evaluators it does use changed.
  */
-function inlineRefs(
-  node: unknown,
-  evaluators: Record<string, unknown>,
-  at: (string | number)[],
-  seen: string[],
-  problem: { error?: RuleError },
-): unknown {
-  if (node === null || typeof node !== 'object') return node;
-  if (Array.isArray(node)) {
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < node.length; i++) {
-      at.push(i);
-      const v = inlineRefs(node[i], evaluators, at, seen, problem);
+function substitute(targeting: unknown, doc: DocumentParts, key: string, where: number | undefined): { targeting: unknown; error?: RuleError; grow: number } {
+  const { evaluators, expansions } = doc;
+  let grow = 0;
+  let error: RuleError | undefined;
+  // Set when a result depended on the way there (a cycle, the depth limit): such a result is not reused.
+  let situated = false;
+  const fail = (at: (string | number)[], message: string, situational: boolean, node: unknown) => {
+    error ??= new RuleError(at.reduce<string>(pathKey, '$'), message);
+    situated ||= situational;
+    return node;
+  };
+  const count = (n: number) => {
+    if ((grow += n) + doc.grown > doc.maxRefExpansion) throw refsTooLarge(key, where, doc.maxRefExpansion);
+  };
+  // `at` is the path so far as segments, turned into a string only for a problem; `seen` the evaluators we are in.
+  const inline = (node: unknown, at: (string | number)[], seen: string[], depth: number): unknown => {
+    if (seen.length > 0) {
+      count(typeof node === 'string' ? 1 + (node.length >> 4) : 1);
+      if (depth > MAX_SUBSTITUTED_DEPTH) return fail(at, `rule nests deeper than ${MAX_SUBSTITUTED_DEPTH} levels`, true, node);
+    }
+    if (node === null || typeof node !== 'object') return node;
+    if (Array.isArray(node)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < node.length; i++) {
+        at.push(i);
+        const v = inline(node[i], at, seen, depth + 1);
+        at.pop();
+        if (v !== node[i]) (copy ??= node.slice())[i] = v;
+      }
+      return copy ?? node;
+    }
+    const obj = node as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    if (keys.length === 1 && keys[0] === REF && typeof obj[REF] === 'string') {
+      const name = obj[REF] as string;
+      if (!Object.prototype.hasOwnProperty.call(evaluators, name)) {
+        return fail(at, `"$ref" names the evaluator "${name}", which $evaluators does not define`, false, node);
+      }
+      if (seen.includes(name)) return fail(at, `evaluator "${name}" refers to itself through ${[...seen, name].join(' -> ')}`, true, node);
+      let x = expansions.get(name);
+      if (x) {
+        count(x.grow);
+        error ??= x.error;
+      } else {
+        const [error0, situated0, grow0] = [error, situated, grow];
+        error = undefined;
+        situated = false;
+        x = { v: inline(evaluators[name], ['$evaluators', name], [...seen, name], depth + 1), grow: grow - grow0, error };
+        if (!situated) expansions.set(name, x);
+        error = error0 ?? error;
+        situated ||= situated0;
+      }
+      return x.v;
+    }
+    let copy: Record<string, unknown> | undefined;
+    for (const k of keys) {
+      if (seen.length > 0) count(k.length >> 4);
+      at.push(k);
+      const v = inline(obj[k], at, seen, depth + 1);
       at.pop();
-      if (v !== node[i]) (copy ??= node.slice())[i] = v;
+      if (v !== obj[k]) (copy ??= Object.fromEntries(Object.entries(obj)))[k] = v;
     }
     return copy ?? node;
-  }
-  const obj = node as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  if (keys.length === 1 && keys[0] === REF && typeof obj[REF] === 'string') {
-    const name = obj[REF] as string;
-    const where = () => at.reduce<string>((p, s) => pathKey(p, s), '$');
-    if (!Object.prototype.hasOwnProperty.call(evaluators, name)) {
-      problem.error ??= new RuleError(where(), `"$ref" names the evaluator "${name}", which $evaluators does not define`);
-      return node;
-    }
-    if (seen.includes(name)) {
-      problem.error ??= new RuleError(where(), `evaluator "${name}" refers to itself through ${[...seen, name].join(' -> ')}`);
-      return node;
-    }
-    return inlineRefs(evaluators[name], evaluators, ['$evaluators', name], [...seen, name], problem);
-  }
-  let copy: Record<string, unknown> | undefined;
-  for (const k of keys) {
-    at.push(k);
-    const v = inlineRefs(obj[k], evaluators, at, seen, problem);
-    at.pop();
-    if (v !== obj[k]) (copy ??= Object.fromEntries(Object.entries(obj)))[k] = v;
-  }
-  return copy ?? node;
+  };
+  return { targeting: inline(targeting, ['targeting'], [], 0), error, grow };
 }
 
-/** Substitutes evaluators into a flag's targeting: the result, and the first unresolvable reference. */
-function substitute(targeting: unknown, evaluators: Record<string, unknown>): { targeting: unknown; error?: RuleError } {
-  const problem: { error?: RuleError } = {};
-  const out = inlineRefs(targeting, evaluators, ['targeting'], [], problem);
-  return { targeting: out, error: problem.error };
+function refsTooLarge(key: string, where: number | undefined, max: number): FlagConfigError {
+  return new FlagConfigError(
+    FlagConfigErrorCode.RULE_TOO_LARGE,
+    pathKey(flagPath(key, where), 'targeting'),
+    `"$ref" substitution makes the rules larger by more than ${max} (maxRefExpansion), reached at flag "${key}"`,
+  );
 }
 
 /** Metadata must be an object (flagd refuses anything else); its values should be primitives (flagd only warns). */
@@ -238,6 +300,7 @@ function checkMetadata(meta: unknown, path: () => string, issues: ConfigIssue[],
 
 export class FlagSetCompiler {
   private readonly compiler = new Compiler({ operators: flagdOperators() });
+  constructor(private readonly maxRefExpansion = MAX_REF_EXPANSION) {}
 
   /**
    * Parses a document already known to be JSON and within the depth limit. `previous` supplies
@@ -285,15 +348,16 @@ export class FlagSetCompiler {
       throw new FlagConfigError(FlagConfigErrorCode.INVALID_CONFIG, '$.flags', '"flags" must be an object keyed by flag key');
     }
 
-    const parts: DocumentParts = { setMeta, setMetaText, evaluators, evaluatorsText };
+    const max = this.maxRefExpansion;
+    const parts: DocumentParts = { setMeta, setMetaText, evaluators, evaluatorsText, expansions: new Map(), compiled: new Map(), maxRefExpansion: max, grown: 0 };
     const flags = new Map<string, CompiledFlag>();
     for (const [key, raw, where] of entries) {
       if (!isPlainObject(raw)) throw new FlagConfigError(FlagConfigErrorCode.INVALID_FLAG, flagPath(key, where), `flag "${key}" must be an object`);
       const prev = previous.get(key);
-      const flag =
-        prev !== undefined && prev.sameAs(raw, parts)
-          ? prev
-          : this.compileFlag(key, raw, where, evaluators, evaluatorsText, setMeta, setMetaText, metadata);
+      const flag = prev !== undefined && prev.sameAs(raw, parts, where) ? prev : this.compileFlag(key, raw, where, parts, metadata);
+      // What substitution added to all rules is bounded too: whoever writes the set out (a sync
+      // stream, a copy) pays for it. A reused flag was counted when compiled.
+      if ((parts.grown += flag.grow) > max) throw refsTooLarge(key, where, max);
       flags.set(key, flag);
       if (flag.issues.length > 0) {
         const path = flagPath(key, where);
@@ -303,16 +367,8 @@ export class FlagSetCompiler {
     return { flags, metadata, warnings };
   }
 
-  private compileFlag(
-    key: string,
-    raw: Record<string, unknown>,
-    where: number | undefined,
-    evaluators: Record<string, unknown>,
-    evaluatorsText: string,
-    setMeta: Record<string, unknown>,
-    setMetaText: string,
-    setMetadata: Readonly<FlagMetadata>,
-  ): CompiledFlag {
+  private compileFlag(key: string, raw: Record<string, unknown>, where: number | undefined, doc: DocumentParts, setMetadata: Readonly<FlagMetadata>): CompiledFlag {
+    const { setMeta, setMetaText, evaluatorsText } = doc;
     const issues: ConfigIssue[] = [];
     const state = raw['state'];
     if (state !== 'ENABLED' && state !== 'DISABLED') {
@@ -371,18 +427,21 @@ export class FlagSetCompiler {
     // Whether the compiled form depends on $evaluators: the targeting holds a $ref, resolved or not.
     let usesRefs = false;
     let refProblem: string | undefined;
+    let grow = 0;
     if (hasTargeting(targeting)) {
       if (!isPlainObject(targeting)) {
         issues.push({ code: ConfigWarningCode.TARGETING_NOT_OBJECT, path: '$.targeting', message: 'targeting should be a JSON Logic object' });
       }
       try {
-        const s = substitute(targeting, evaluators);
+        const s = substitute(targeting, doc, key, where);
         usesRefs = s.targeting !== targeting || s.error !== undefined;
         targeting = s.targeting;
         refProblem = s.error?.message;
+        grow = s.grow;
         if (s.error) throw s.error;
         // flagd-core substitutes evaluators first and then asks whether any targeting is left.
-        if (hasTargeting(targeting)) rule = this.compiler.compile(targeting, '$.targeting').fn;
+        // Substituted evaluators are shared objects: compile each once.
+        if (hasTargeting(targeting)) rule = this.compiler.compile(targeting, '$.targeting', usesRefs ? doc.compiled : undefined).fn;
       } catch (err) {
         if (!(err instanceof RuleError)) throw err;
         parseError = targetingError(key, err);
@@ -401,13 +460,13 @@ export class FlagSetCompiler {
       defaultVariant === undefined
         ? staticOutcome
         : Object.freeze({ value: defaultValue as JsonValue, variant: defaultVariant, reason: Reason.DEFAULT, flagMetadata: metadata });
-    return new CompiledFlag(
+    return new CompiledFlag({
       key,
-      state === 'ENABLED',
+      enabled: state === 'ENABLED',
       variants,
       defaultVariant,
       metadata,
-      typeOfValue(defaultVariant !== undefined ? defaultValue : firstValue),
+      valueType: typeOfValue(defaultVariant !== undefined ? defaultValue : firstValue),
       rule,
       parseError,
       staticOutcome,
@@ -415,10 +474,11 @@ export class FlagSetCompiler {
       raw,
       targeting,
       setMetaText,
-      usesRefs ? evaluatorsText : undefined,
+      evaluatorsText: usesRefs ? evaluatorsText : undefined,
       refProblem,
       issues,
-    );
+      grow,
+    });
   }
 }
 

@@ -24,3 +24,5 @@ export { ConfigWarningCode, FlagConfigError, FlagConfigErrorCode, RuleError, isF
 export { compileRule, type CompileRuleOptions } from './rule.js';
 export { murmur3Utf8, bucketOf } from './murmur3.js';
 export { MAX_DOCUMENT_DEPTH } from './json.js';
+export { MAX_REF_EXPANSION } from './flag-set.js';
+export { DEFAULT_BUDGET as DEFAULT_EVALUATION_BUDGET } from './logic/compile.js';

@@ -2,7 +2,7 @@
  * Compiling a single JSON Logic rule outside a flag set: for validation in tools (the management
  * API checks rules with it) and for testing the engine against json-logic-js.
  */
-import { Compiler, type Env } from './logic/compile.js';
+import { Compiler, DEFAULT_BUDGET, type Env } from './logic/compile.js';
 import { flagdOperators } from './logic/flagd-operators.js';
 
 export interface CompileRuleOptions {
@@ -12,6 +12,8 @@ export interface CompileRuleOptions {
   flagKey?: string;
   /** Clock for `$flagd.timestamp`, in milliseconds. */
   now?: () => number;
+  /** Steps one evaluation may spend in iterating and concatenating operators (see EvaluatorOptions). */
+  evaluationBudget?: number;
 }
 
 /** Compiles once; the returned function evaluates against data and may throw as json-logic-js would. */
@@ -21,8 +23,9 @@ export function compileRule(rule: unknown, options: CompileRuleOptions = {}): (d
   const flagKey = options.flagKey ?? '';
   const now = options.now ?? Date.now;
   const flagd = options.flagdOperators !== false;
+  const budget = options.evaluationBudget ?? DEFAULT_BUDGET;
   return (data?: unknown) => {
-    const env: Env = { ctx: data, flagKey, ts: -1, now, flagd };
+    const env: Env = { ctx: data, flagKey, ts: -1, now, flagd, budget, left: budget };
     return fn(data, env);
   };
 }

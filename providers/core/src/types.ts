@@ -67,6 +67,17 @@ export interface EvaluatorOptions {
   strict?: boolean;
   /** Clock for `$flagd.timestamp`, in milliseconds; default `Date.now`. For tests. */
   now?: () => number;
+  /**
+   * Most that `$ref` substitution may add to a flag set's rules, all flags together: an evaluator
+   * counts each time it is referenced, every JSON value in it one, a string or key one more per 16
+   * characters. Past it the flag set is refused (RULE_TOO_LARGE). Default 1,000,000.
+   */
+  maxRefExpansion?: number;
+  /**
+   * Steps one evaluation may spend in `map`, `filter`, `all`, `some`, `none`, `reduce`, `merge`,
+   * `cat` and dynamic arrays; past it the flag resolves ERROR (GENERAL). Default 1,000,000.
+   */
+  evaluationBudget?: number;
 }
 
 export interface SetFlagsResult {

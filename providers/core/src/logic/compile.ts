@@ -23,6 +23,42 @@ export interface Env {
   now: () => number;
   /** False for plain JSON Logic (compileRule without flagd operators): no `$flagd` in the data. */
   flagd: boolean;
+  /** The evaluation budget, and what is left of it in this evaluation (see `spend`). */
+  budget: number;
+  left: number;
+  /** Sizes of the values met in this evaluation (see `sizeOf`), made on first use. */
+  sizes?: Map<unknown, number>;
+}
+
+/** The default evaluation budget: steps one evaluation may take in iterating and concatenating operators. */
+export const DEFAULT_BUDGET = 1_000_000;
+
+/**
+ * Charges `n` steps to the evaluation's budget and fails the evaluation once it is spent. Only the
+ * operators whose cost can outgrow rule size times input size charge: `map`, `filter`, `all`,
+ * `some`, `none` and `reduce` (each iteration, by the size of their body; `reduce` also by the size
+ * of its accumulator), `merge` and dynamic array literals (the size of what they build), `cat`
+ * (characters) and the rules `missing` re-applies.
+ */
+export function spend(e: Env, n: number): void {
+  if ((e.left -= n) < 0) throw new Error(`evaluation budget of ${e.budget} steps exceeded`);
+}
+
+/**
+ * A value's size as the budget counts it: 1, plus its length for a string, plus its members for an
+ * array or object. Values shared inside a value (which `reduce` can build) count each time, so the
+ * size is that of the value written out; each is measured once per evaluation.
+ */
+function sizeOf(v: any, e: Env): number {
+  if (v === null || typeof v !== 'object') return typeof v === 'string' ? 1 + v.length : 1;
+  const m = (e.sizes ??= new Map());
+  let n = m.get(v);
+  if (n === undefined) {
+    n = 1;
+    for (const k in v) n += sizeOf(v[k], e);
+    m.set(v, n);
+  }
+  return n;
 }
 
 export type Fn = (data: any, env: Env) => unknown;
@@ -61,7 +97,7 @@ export function constant(value: unknown): Node {
   return new ConstNode(value);
 }
 
-function dynamic(fn: Fn): Node {
+export function dynamic(fn: Fn): Node {
   return { fn, konst: false, value: undefined };
 }
 
@@ -149,13 +185,14 @@ function getterFor(path: unknown): (data: any, env: Env, notFound: unknown) => u
  * branch that would throw stays harmless. `f` takes an array, not spread arguments, so a literal
  * with 200,000 elements cannot overflow the call stack.
  */
-function eager(args: Node[], f: (xs: unknown[]) => unknown): Node {
+function eager(args: Node[], f: (xs: unknown[], e: Env) => unknown): Node {
   if (args.every((a) => a.konst)) {
     let v: unknown;
     let failed = false;
     let err: unknown;
     try {
-      v = f(args.map((a) => a.value));
+      // Folding is bounded by the rule's size, so it runs on an unlimited budget.
+      v = f(args.map((a) => a.value), { left: Infinity } as Env);
     } catch (e) {
       failed = true;
       err = e;
@@ -169,17 +206,17 @@ function eager(args: Node[], f: (xs: unknown[]) => unknown): Node {
   switch (fns.length) {
     case 1: {
       const a = fns[0];
-      return dynamic((d, e) => f([a(d, e)]));
+      return dynamic((d, e) => f([a(d, e)], e));
     }
     case 2: {
       const [a, b] = fns;
-      return dynamic((d, e) => f([a(d, e), b(d, e)]));
+      return dynamic((d, e) => f([a(d, e), b(d, e)], e));
     }
     default:
       return dynamic((d, e) => {
         const xs = new Array(fns.length);
         for (let i = 0; i < fns.length; i++) xs[i] = fns[i](d, e);
-        return f(xs);
+        return f(xs, e);
       });
   }
 }
@@ -234,6 +271,7 @@ function substr(source: unknown, start: any, end: any): string {
  */
 function reapply(c: Compiler, v: unknown, data: unknown, env: Env): unknown {
   if (v === null || typeof v !== 'object') return v;
+  spend(env, sizeOf(v, env));
   return c.compile(v).fn(data, env);
 }
 
@@ -253,57 +291,32 @@ function missingOf(c: Compiler, data: unknown, env: Env, keys: readonly unknown[
   return missing;
 }
 
-/** The scoped array operators: `filter`, `map`, `all`, `none`, `some`, `reduce`. */
-function scoped(op: string, args: Node[]): Node {
-  const src = args.length > 0 ? args[0].fn : () => undefined;
-  const body = args.length > 1 ? args[1].fn : () => undefined;
-  switch (op) {
-    case 'filter':
-      return dynamic((d, e) => {
-        const arr = src(d, e);
-        if (!Array.isArray(arr)) return [];
-        return arr.filter((x) => truthy(body(x, e)));
-      });
-    case 'map':
-      return dynamic((d, e) => {
-        const arr = src(d, e);
-        if (!Array.isArray(arr)) return [];
-        return arr.map((x) => body(x, e));
-      });
-    case 'all':
-      return dynamic((d, e) => {
-        const arr = src(d, e);
-        if (!Array.isArray(arr) || arr.length === 0) return false;
-        for (let i = 0; i < arr.length; i++) if (!truthy(body(arr[i], e))) return false;
-        return true;
-      });
-    case 'none':
-      return dynamic((d, e) => {
-        const arr = src(d, e);
-        if (!Array.isArray(arr) || arr.length === 0) return true;
-        for (let i = 0; i < arr.length; i++) if (truthy(body(arr[i], e))) return false;
-        return true;
-      });
-    case 'some':
-      return dynamic((d, e) => {
-        const arr = src(d, e);
-        if (!Array.isArray(arr) || arr.length === 0) return false;
-        for (let i = 0; i < arr.length; i++) if (truthy(body(arr[i], e))) return true;
-        return false;
-      });
-    default: {
-      // reduce: the body sees {current, accumulator}; a missing initial value is null.
-      const init = args.length > 2 ? args[2].fn : () => null;
-      return dynamic((d, e) => {
-        const arr = src(d, e);
-        const initial = init(d, e);
-        if (!Array.isArray(arr)) return initial;
-        let acc = initial;
-        for (let i = 0; i < arr.length; i++) acc = body({ current: arr[i], accumulator: acc }, e);
-        return acc;
-      });
+/**
+ * The scoped array operators: `filter`, `map`, `all`, `none`, `some`, `reduce`. Each charges the
+ * budget, before it starts, the size `k` of its body for every element.
+ */
+function scoped(op: string, args: Node[], k: number): Node {
+  const [src, body, init] = [0, 1, 2].map((i) => (args[i] ? args[i].fn : () => (i > 1 ? null : undefined)));
+  return dynamic((d, e) => {
+    const arr = src(d, e);
+    // reduce: the body sees {current, accumulator}; a missing initial value is null.
+    let acc = op === 'reduce' ? init(d, e) : undefined;
+    if (!Array.isArray(arr)) return op === 'reduce' ? acc : op === 'map' || op === 'filter' ? [] : op === 'none';
+    spend(e, arr.length * k);
+    if (op === 'map') return arr.map((x) => body(x, e));
+    if (op === 'filter') return arr.filter((x) => truthy(body(x, e)));
+    if (op === 'reduce') {
+      for (const x of arr) {
+        // The body may read the whole accumulator, so every iteration also pays its size.
+        spend(e, sizeOf(acc, e));
+        acc = body({ current: x, accumulator: acc }, e);
+      }
+      return acc;
     }
-  }
+    // all stops at the first false, some and none at the first true.
+    for (const x of arr) if (truthy(body(x, e)) !== (op === 'all')) return op === 'some';
+    return op === 'all' ? arr.length > 0 : op === 'none';
+  });
 }
 
 function ifOp(args: Node[]): Node {
@@ -424,12 +437,12 @@ const STANDARD: Record<string, OperatorCompiler> = {
   '?:': (args) => ifOp(args),
   and: (args) => andOr(args, true),
   or: (args) => andOr(args, false),
-  filter: (args) => scoped('filter', args),
-  map: (args) => scoped('map', args),
-  reduce: (args) => scoped('reduce', args),
-  all: (args) => scoped('all', args),
-  none: (args) => scoped('none', args),
-  some: (args) => scoped('some', args),
+  filter: (args, c) => scoped('filter', args, c.body),
+  map: (args, c) => scoped('map', args, c.body),
+  reduce: (args, c) => scoped('reduce', args, c.body),
+  all: (args, c) => scoped('all', args, c.body),
+  none: (args, c) => scoped('none', args, c.body),
+  some: (args, c) => scoped('some', args, c.body),
   '==': (args) => comparison(args, (a, b) => a == b),
   '===': (args) => comparison(args, (a, b) => a === b),
   '!=': (args) => comparison(args, (a, b) => a != b),
@@ -469,15 +482,17 @@ const STANDARD: Record<string, OperatorCompiler> = {
       return acc;
     }),
   merge: (args) =>
-    eager(args, (xs) => {
+    eager(args, (xs, e) => {
       let acc: unknown[] = [];
       for (let i = 0; i < xs.length; i++) acc = acc.concat(xs[i]);
+      spend(e, sizeOf(acc, e));
       return acc;
     }),
   cat: (args) =>
-    eager(args, (xs) => {
+    eager(args, (xs, e) => {
       let s = '';
       for (let i = 0; i < xs.length; i++) s += catPart(xs[i]);
+      spend(e, s.length);
       return s;
     }),
   substr: (args) => eager(args, ([s, a, b]) => substr(s, a, b)),
@@ -494,9 +509,21 @@ export function isLogic(v: unknown): v is Record<string, unknown> {
   return n === 1;
 }
 
+/** A compiled subtree kept for reuse: its node, the depth it was compiled at, and its size (nodes in it). */
+export interface Compiled {
+  n: Node;
+  d: number;
+  s: number;
+}
+
 export class Compiler {
   private readonly ops: ReadonlyMap<string, OperatorCompiler> | undefined;
   private readonly maxDepth: number;
+  private memo: Map<unknown, Compiled> | undefined;
+  /** Nodes compiled so far, shared subtrees counted each time they occur. */
+  private count = 0;
+  /** While an operator compiles: the size of its second argument (the body of `map` and the like), plus one. */
+  body = 1;
 
   constructor(options: CompileOptions = {}) {
     this.ops = options.operators;
@@ -508,8 +535,14 @@ export class Compiler {
     return hasOwn(STANDARD, op) || (this.ops?.has(op) ?? false);
   }
 
-  /** Compiles a rule; a RuleError carries the JSON path (from `path`) of the offending node. */
-  compile(logic: unknown, path = '$'): Node {
+  /**
+   * Compiles a rule; a RuleError carries the JSON path (from `path`) of the offending node. With
+   * `memo`, a subtree met again (by identity: a `$ref` substituted in several places) is compiled
+   * once; only pass it for JSON that nobody mutates while the memo lives.
+   */
+  compile(logic: unknown, path = '$', memo?: Map<unknown, Compiled>): Node {
+    this.memo = memo;
+    this.count = 0;
     try {
       return this.node(logic, 0);
     } catch (err) {
@@ -522,9 +555,25 @@ export class Compiler {
     }
   }
 
-  // Paths are only built when compilation fails: each level adds its segment as the fault unwinds.
   private node(logic: unknown, depth: number): Node {
+    const hit = this.memo?.get(logic);
+    // A subtree that compiled this deep fits under maxDepth at any depth up to that. Deeper, it is
+    // compiled again (and fails there with its path if it must): a subtree is compiled at most
+    // once per depth it is met deeper than before.
+    if (hit && depth <= hit.d) {
+      this.count += hit.s;
+      return hit.n;
+    }
+    const count = this.count;
+    const n = this.build(logic, depth);
+    this.memo?.set(logic, { n, d: depth, s: this.count - count });
+    return n;
+  }
+
+  // Paths are only built when compilation fails: each level adds its segment as the fault unwinds.
+  private build(logic: unknown, depth: number): Node {
     if (depth > this.maxDepth) throw new RuleFault(`rule nests deeper than ${this.maxDepth} levels`);
+    this.count++;
     if (Array.isArray(logic)) {
       const items = new Array<Node>(logic.length);
       let allConst = true;
@@ -537,6 +586,8 @@ export class Compiler {
       return dynamic((d, e) => {
         const out = new Array(fns.length);
         for (let i = 0; i < fns.length; i++) out[i] = fns[i](d, e);
+        // The values may be shared ([acc, acc] in a reduce doubles them): charge what it holds.
+        spend(e, sizeOf(out, e));
         return out;
       });
     }
@@ -548,13 +599,19 @@ export class Compiler {
     const compiler = std ?? this.ops?.get(op);
     if (!compiler) throw new RuleFault(`unknown operator "${op}"`);
     let args: Node[];
+    let body = 0;
     if (Array.isArray(written)) {
       args = new Array<Node>(written.length);
-      for (let i = 0; i < written.length; i++) args[i] = this.child(written[i], depth, i, op);
+      for (let i = 0; i < written.length; i++) {
+        const before = this.count;
+        args[i] = this.child(written[i], depth, i, op);
+        if (i === 1) body = this.count - before;
+      }
     } else {
       // json-logic's shorthand: {"var": "x"} means {"var": ["x"]}.
       args = [this.child(written, depth, undefined, op)];
     }
+    this.body = body + 1;
     return compiler(args, this);
   }
 

@@ -4,7 +4,7 @@
  * flagd does (flagd issue #1874); none of them throws.
  */
 import { bucketOf, murmur3Utf8 } from '../murmur3.js';
-import { constant, type Env, type Node, type OperatorCompiler } from './compile.js';
+import { constant, dynamic, type Env, type Node, type OperatorCompiler } from './compile.js';
 import { compareSemVer, parseSemVer } from './sem-ver.js';
 
 function stringComparison(test: (a: string, b: string) => boolean): OperatorCompiler {
@@ -22,17 +22,13 @@ function stringComparison(test: (a: string, b: string) => boolean): OperatorComp
     if (b.konst) {
       const bv = b.value;
       if (typeof bv !== 'string') return constant(null);
-      return {
-        fn: (d, e) => {
-          const x = af(d, e);
-          return typeof x === 'string' ? test(x, bv) : null;
-        },
-        konst: false,
-        value: undefined,
-      };
+      return dynamic((d, e) => {
+        const x = af(d, e);
+        return typeof x === 'string' ? test(x, bv) : null;
+      });
     }
     const bf = b.fn;
-    return { fn: (d, e) => run([af(d, e), bf(d, e)]), konst: false, value: undefined };
+    return dynamic((d, e) => run([af(d, e), bf(d, e)]));
   };
 }
 
@@ -77,17 +73,13 @@ const semVerCompiler: OperatorCompiler = (args) => {
     const right = parseSemVer(args[2].value);
     const a = fns[0];
     const op = String(args[1].value);
-    if (!right) return { fn: (d, e) => (a(d, e), null), konst: false, value: undefined };
-    return {
-      fn: (d, e) => {
-        const left = parseSemVer(a(d, e));
-        return left ? semVerCompare(left, op, right) : null;
-      },
-      konst: false,
-      value: undefined,
-    };
+    if (!right) return dynamic((d, e) => (a(d, e), null));
+    return dynamic((d, e) => {
+      const left = parseSemVer(a(d, e));
+      return left ? semVerCompare(left, op, right) : null;
+    });
   }
-  return { fn: (d, e) => semVer(fns.map((f) => f(d, e))), konst: false, value: undefined };
+  return dynamic((d, e) => semVer(fns.map((f) => f(d, e))));
 };
 
 /** flagd's limit on the sum of bucket weights (Go's math.MaxInt32). */
@@ -168,34 +160,26 @@ const fractionalCompiler: OperatorCompiler = (args) => {
     if (first.konst && Array.isArray(first.value)) {
       const b = toBuckets(args.map((a) => a.value));
       if (!b) return constant(null);
-      return { fn: (_d, e) => { const k = targetingBucketKey(e); return k === null ? null : pick(b, k); }, konst: false, value: undefined };
+      return dynamic((_d, e) => { const k = targetingBucketKey(e); return k === null ? null : pick(b, k); });
     }
     if (!first.konst || typeof first.value === 'string') {
       const b = toBuckets(rest.map((a) => a.value));
       const ff = first.fn;
-      if (!b) return { fn: (d, e) => (ff(d, e), null), konst: false, value: undefined };
-      return {
-        fn: (d, e) => {
-          const by = ff(d, e);
-          if (typeof by === 'string') return pick(b, by);
-          // Not a string: the first argument is treated as a bucket, as flagd-core does.
-          return fractional([by, ...rest.map((a) => a.value)], e);
-        },
-        konst: false,
-        value: undefined,
-      };
+      if (!b) return dynamic((d, e) => (ff(d, e), null));
+      return dynamic((d, e) => {
+        const by = ff(d, e);
+        if (typeof by === 'string') return pick(b, by);
+        // Not a string: the first argument is treated as a bucket, as flagd-core does.
+        return fractional([by, ...rest.map((a) => a.value)], e);
+      });
     }
   }
   const fns = args.map((a) => a.fn);
-  return {
-    fn: (d, e) => {
-      const vals = new Array(fns.length);
-      for (let i = 0; i < fns.length; i++) vals[i] = fns[i](d, e);
-      return fractional(vals, e);
-    },
-    konst: false,
-    value: undefined,
-  };
+  return dynamic((d, e) => {
+    const vals = new Array(fns.length);
+    for (let i = 0; i < fns.length; i++) vals[i] = fns[i](d, e);
+    return fractional(vals, e);
+  });
 };
 
 /** flagd's operators, for the Compiler's `operators` option. */
