@@ -211,5 +211,5 @@ function createAdmin(config: DaemonConfig, metrics: Metrics, logger: Logger, sto
       return 'unknown';
     }
   })();
-  return { repository, api: { service, auth, rateLimit: config.adminRateLimit, version } };
+  return { repository, api: { service, auth, rateLimit: config.adminRateLimit, authFailureLimit: config.adminAuthFailureLimit, version } };
 }

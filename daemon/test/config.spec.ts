@@ -67,6 +67,7 @@ describe('defaults', () => {
       debug: false,
       adminTokens: [],
       adminRateLimit: 600,
+      adminAuthFailureLimit: 20,
       maxStreams: 15000,
       maxStreamsPerAddress: 10000,
       headersTimeoutMs: 10000,
@@ -242,6 +243,8 @@ describe('management API options', () => {
     expect(bad).toMatchObject({ kind: 'error', message: expect.stringContaining('unknown role "root"') });
     expect(JSON.stringify(bad)).not.toContain('secret-token');
     expect(parseConfig(['start', '--admin-rate-limit', '0'], {})).toMatchObject({ kind: 'error' });
+    expect(parseConfig(['start', '--admin-auth-failure-limit', '0'], {})).toMatchObject({ kind: 'error' });
+    expect(parseConfig(['start', '--admin-auth-failure-limit', '5'], {})).toMatchObject({ kind: 'config', config: { adminAuthFailureLimit: 5 } });
   });
 });
 
@@ -299,6 +302,7 @@ describe('environment variables', () => {
         { token: 'viewer-token-2', role: 'viewer', name: expect.stringMatching(/^viewer-[0-9a-f]{8}$/) },
       ],
       adminRateLimit: 100,
+      adminAuthFailureLimit: 20,
       auditLog: '/var/log/vexil-audit.jsonl',
       maxStreams: 15000,
       maxStreamsPerAddress: 10000,
@@ -472,6 +476,7 @@ describe('config files', () => {
       debug: true,
       adminTokens: [],
       adminRateLimit: 600,
+      adminAuthFailureLimit: 20,
       maxStreams: 15000,
       maxStreamsPerAddress: 10000,
       headersTimeoutMs: 10000,

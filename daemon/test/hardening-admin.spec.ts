@@ -263,6 +263,14 @@ describe('rate limits', () => {
     expect((await from('127.0.0.4', 'viewer-secret-1')).status).toBe(200);
   });
 
+  it('takes the failed-authentication limit from --admin-auth-failure-limit', async () => {
+    const f = await up([...TOKENS, '--admin-auth-failure-limit', '3']);
+    const guess = (i: number) => raw(port(f), 'GET', '/api/v1/whoami', { headers: { authorization: `Bearer guess-${i}-xxxxxxxx` }, localAddress: '127.0.0.5' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await guess(i)).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+  });
+
   it('counts one budget per token name, however the Authorization header is spelled', async () => {
     const f = await up([...TOKENS, '--admin-rate-limit', '6']);
     const spellings = ['Bearer viewer-secret-1', 'bearer viewer-secret-1', 'BEARER   viewer-secret-1', 'Bearer\tviewer-secret-1 ', 'bEaReR viewer-secret-1\t', 'Bearer  viewer-secret-1  '];

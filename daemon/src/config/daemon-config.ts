@@ -53,6 +53,8 @@ export interface DaemonConfig {
   readonly adminTokens: readonly AdminToken[];
   /** Management API requests per minute per token (per address without tokens): --admin-rate-limit. */
   readonly adminRateLimit: number;
+  /** Failed authentications per minute per address before it gets 429s: --admin-auth-failure-limit. */
+  readonly adminAuthFailureLimit: number;
   /** The audit log: --audit-log; unset: vexil-audit.jsonl next to the admin source file. */
   readonly auditLog?: string;
   /** HMAC keys for audit entries and checkpoints: --audit-key-file; unset: plain sha256 entries, no checkpoint. */
@@ -77,6 +79,7 @@ export interface DaemonConfig {
 }
 
 export const DEFAULT_ADMIN_RATE_LIMIT = 600;
+export const DEFAULT_ADMIN_AUTH_FAILURE_LIMIT = 20;
 
 // Connection limits (servers/connection-limits.ts, README "Connection limits").
 /**

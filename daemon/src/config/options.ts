@@ -286,6 +286,16 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     help: 'Management API requests per minute per token (per address without tokens); over it: 429 with Retry-After.',
   }),
   opt({
+    name: 'admin-auth-failure-limit',
+    kind: 'value',
+    arg: 'n',
+    scope: 'start',
+    defaultText: '20',
+    help:
+      'Failed management API authentications (unknown bearer tokens) per minute per address (per /64 for IPv6); past it ' +
+      'every request from that address gets 429 until the minute ends, so tokens cannot be guessed at speed.',
+  }),
+  opt({
     name: 'audit-log',
     kind: 'value',
     arg: 'path',

@@ -77,8 +77,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseDocument } from 'yaml';
 import type { SourceConfig } from '../sources/source.js';
 import { parseAdminToken, type AdminToken } from '../admin/auth.js';
-import { filePathOf } from '../sources/file/file-source.js';
+import { filePathOf } from '../sources/uri.js';
 import {
+  DEFAULT_ADMIN_AUTH_FAILURE_LIMIT,
   DEFAULT_ADMIN_RATE_LIMIT,
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -131,6 +132,7 @@ export const DEFAULT_CONFIG: DaemonConfig = deepFreeze({
   debug: false,
   adminTokens: [],
   adminRateLimit: DEFAULT_ADMIN_RATE_LIMIT,
+  adminAuthFailureLimit: DEFAULT_ADMIN_AUTH_FAILURE_LIMIT,
   maxStreams: DEFAULT_MAX_STREAMS,
   maxStreamsPerAddress: DEFAULT_MAX_STREAMS_PER_ADDRESS,
   headersTimeoutMs: DEFAULT_HEADERS_TIMEOUT_MS,
@@ -469,6 +471,7 @@ function resolve(
     ...(adminSource?.value !== undefined ? { adminSource: adminSource.value } : {}),
     adminTokens: get('admin-token', toAdminTokens)?.value ?? [],
     adminRateLimit: get('admin-rate-limit', toRateLimit)?.value ?? DEFAULT_ADMIN_RATE_LIMIT,
+    adminAuthFailureLimit: get('admin-auth-failure-limit', toRateLimit)?.value ?? DEFAULT_ADMIN_AUTH_FAILURE_LIMIT,
     ...(auditLog !== undefined ? { auditLog } : {}),
     ...(auditKeyFile !== undefined ? { auditKeyFile } : {}),
     ...(auditCheckpoint !== undefined ? { auditCheckpoint } : {}),

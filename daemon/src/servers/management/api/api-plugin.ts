@@ -11,6 +11,7 @@
  *    MAX_JSON_DEPTH deep, no `__proto__` / `constructor` keys;
  * and one error shape for everything it answers.
  */
+import { DEFAULT_ADMIN_AUTH_FAILURE_LIMIT } from '../../../config/daemon-config.js';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminError, AdminErrorCode } from '../../../admin/errors.js';
@@ -43,7 +44,6 @@ export interface ManagementApiOptions {
   readonly idempotency?: IdempotencyCache;
 }
 
-export const DEFAULT_AUTH_FAILURE_LIMIT = 20;
 /** Request bodies nesting objects/arrays deeper than this are 400 (the body itself is level 1). */
 export const MAX_JSON_DEPTH = 64;
 /** Keys refused anywhere in a body: they would reach object prototypes when merged or copied. */
@@ -126,7 +126,7 @@ export const managementApi: FastifyPluginAsync<ManagementApiOptions> = async (ap
     }
   });
 
-  const failures = new AuthFailureLimiter(opts.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT);
+  const failures = new AuthFailureLimiter(opts.authFailureLimit ?? DEFAULT_ADMIN_AUTH_FAILURE_LIMIT);
   await app.register(rateLimit, {
     // Not on every route's hooks (the plugin would run after authentication there): placed below.
     global: false,
