@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { service as healthService } from 'grpc-health-check';
-import { grpcServiceDefinition } from '../src/servers/grpc/definitions.js';
+import { grpcServiceDefinition } from '../src/grpc/definitions.js';
 import { eventually, startDaemon, type DaemonProcess } from './support/daemon-process.js';
 
 const flags = (banner: string) => ({

@@ -20,7 +20,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/parse.js';
 import { defaultMaxConnections, readOpenFileLimit, StreamLimiter } from '../src/servers/connection-limits.js';
-import { grpcServiceDefinition } from '../src/servers/grpc/definitions.js';
+import { grpcServiceDefinition } from '../src/grpc/definitions.js';
 import { adminFixture, type AdminFixture } from './support/admin.js';
 import { eventually } from './support/daemon-process.js';
 

@@ -4,7 +4,7 @@
  */
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../src/servers/management/listen.js';
+import type { RunningServer } from '../src/servers/http/listen.js';
 import { createManagementServer } from '../src/servers/management/management-server.js';
 import { createOfrepServer } from '../src/servers/ofrep/ofrep-server.js';
 import { FlagStore } from '../src/store/flag-store.js';

@@ -1,7 +1,9 @@
 /** The recorders produce flagd's series (names, labels, buckets) and ours, in an own registry. */
+import { readFileSync } from 'node:fs';
 import { register as globalRegistry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../src/telemetry/metrics.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { SourceFailureReason } from '../src/sources/source.js';
+import { createMetrics, type Metrics } from '../src/telemetry/metrics.js';
 
 type Json = Awaited<ReturnType<ReturnType<typeof createMetrics>['registry']['getMetricsAsJSON']>>;
 
@@ -96,6 +98,27 @@ describe('createMetrics', () => {
       { labels: { source: 'http://x/flags', reason: 'http_status' }, value: 1 },
     ]);
     expect(await series(m, 'vexil_flags_loaded')).toEqual([{ labels: {}, value: 12 }]);
+  });
+
+  it('labels vexil_source_errors_total with exactly the SourceFailureReason values, as the sources README lists them', async () => {
+    // The label's type is the enum, so a source cannot invent a reason alerts do not know.
+    expectTypeOf<Parameters<Metrics['sourceError']>[1]>().toEqualTypeOf<SourceFailureReason>();
+    // @ts-expect-error a free string is not a reason (never called: the type check is the point)
+    const typo = (m: Metrics) => m.sourceError('file:a.json', 'not-found');
+    void typo;
+
+    const reasons = Object.values(SourceFailureReason);
+    const m = createMetrics({ defaultMetrics: false });
+    for (const reason of reasons) m.sourceError('file:a.json', reason);
+    const labelled = (await series(m, 'vexil_source_errors_total')).map((s) => s.labels.reason);
+    expect([...labelled].sort()).toEqual([...reasons].sort());
+    expect(new Set(reasons).size).toBe(Object.keys(SourceFailureReason).length);
+
+    // The catalogue and its documentation agree in both directions.
+    const readme = readFileSync(new URL('../src/sources/README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('\nReasons'));
+    const documented = [...section.slice(0, section.indexOf('\n\n', 1)).matchAll(/^- `([a-z_]+)`/gm)].map((x) => x[1]);
+    expect([...documented].sort()).toEqual([...reasons].sort());
   });
 
   it('owns its registry: default process metrics go there, never to the global one', async () => {

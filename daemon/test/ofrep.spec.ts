@@ -7,7 +7,7 @@ import { ErrorCode, OpenFeature, StandardResolutionReasons } from '@openfeature/
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOfrepServer, type OfrepServerOptions } from '../src/servers/ofrep/ofrep-server.js';
-import type { RunningServer } from '../src/servers/management/listen.js';
+import type { RunningServer } from '../src/servers/http/listen.js';
 import { FlagStore } from '../src/store/flag-store.js';
 import { createMetrics, type Metrics } from '../src/telemetry/metrics.js';
 

@@ -2,7 +2,8 @@ import { chmod, mkdir, mkdtemp, rename, rm, symlink, unlink, utimes, writeFile }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FileSource, classifyFsError, filePathOf } from '../src/sources/file/file-source.js';
+import { FileSource, classifyFsError } from '../src/sources/file/file-source.js';
+import { filePathOf } from '../src/sources/uri.js';
 import type { SourceData, SourceFailure, SourceListener } from '../src/sources/source.js';
 
 // A listener whose `data`/`error` are functions, with the records kept beside it.

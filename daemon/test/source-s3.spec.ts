@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSource } from '../src/sources/create-source.js';
 import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from './support/s3rver.js';
-import { S3Source, classifyS3Error, parseS3Uri, type S3SourceOptions } from '../src/sources/s3/s3-source.js';
+import { S3Source, classifyS3Error, type S3SourceOptions } from '../src/sources/s3/s3-source.js';
+import { parseS3Uri } from '../src/sources/uri.js';
 import type { SourceConfig, SourceData, SourceFailure, SourceListener } from '../src/sources/source.js';
 
 

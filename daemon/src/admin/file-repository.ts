@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { filePathOf } from '../sources/file/file-source.js';
+import { filePathOf } from '../sources/uri.js';
 import { AdminError, AdminErrorCode } from './errors.js';
 import { StaleDocumentError, formatOf, snapshotOf, type FlagRepository, type PreparedWrite, type RepositorySnapshot } from './repository.js';
 import { writeSynced } from './durable-write.js';

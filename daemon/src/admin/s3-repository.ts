@@ -12,7 +12,7 @@
  * different ETag costs a GetObject and a parse.
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../sources/s3/s3-source.js';
+import { parseS3Uri } from '../sources/uri.js';
 import type { SourceConfig } from '../sources/source.js';
 import { AdminError, AdminErrorCode } from './errors.js';
 import { StaleDocumentError, formatOf, snapshotOf, type FlagRepository, type PreparedWrite, type RepositorySnapshot } from './repository.js';

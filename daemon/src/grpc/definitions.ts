@@ -1,6 +1,7 @@
 /**
- * grpc-js helpers of the daemon's servers. The service definitions themselves come from
- * `@vexil/proto/grpc-js` (shared with the server provider) and are re-exported here.
+ * grpc-js helpers shared by the daemon's gRPC servers (evaluation, sync) and its grpc:// source,
+ * which is why they live outside both `servers/` and `sources/`. The service definitions themselves
+ * come from `@vexil/proto/grpc-js` (shared with the server provider) and are re-exported here.
  */
 import type { Server } from '@grpc/grpc-js';
 

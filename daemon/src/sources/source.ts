@@ -37,11 +37,40 @@ export interface SourceData {
   readonly version?: string;
 }
 
+/**
+ * Why a source's content is not being served: the `reason` of a SourceFailure, of the error log
+ * line and of `vexil_source_errors_total`. A closed set, so that alerts can match on it; README.md
+ * in this folder says which failure maps to which (a test keeps the two in step).
+ */
+export const SourceFailureReason = {
+  /** ENOENT/ENOTDIR, HTTP 404, NoSuchKey/NoSuchBucket. */
+  NOT_FOUND: 'not_found',
+  /** EACCES/EPERM, HTTP 401/403, AccessDenied and the like, missing AWS credentials. */
+  DENIED: 'denied',
+  /** Any other non-2xx HTTP status (http and s3). */
+  HTTP_STATUS: 'http_status',
+  /** No complete response within the request timeout. */
+  TIMEOUT: 'timeout',
+  /** The connection failed (refused, reset, DNS), or a gRPC upstream is UNAVAILABLE. */
+  NETWORK: 'network',
+  /** Any other file read failure (a directory, EIO...). */
+  READ_ERROR: 'read_error',
+  /** The content is neither JSON nor a YAML mapping. */
+  PARSE_ERROR: 'parse_error',
+  /** A gRPC sync stream ended or failed other than by UNAVAILABLE. */
+  STREAM_ERROR: 'stream_error',
+  /**
+   * The content converted, but the store refused it as a flag set (@vexil/core's validation).
+   * Reported by the daemon, never by a source: sources do not interpret flags.
+   */
+  INVALID_FLAGS: 'invalid_flags',
+} as const;
+export type SourceFailureReason = (typeof SourceFailureReason)[keyof typeof SourceFailureReason];
+
 /** Why a fetch failed, for logs and metrics; the store keeps serving the last good data. */
 export interface SourceFailure {
   readonly source: string;
-  /** A stable short reason: not_found, denied, http_status, timeout, network, read_error, parse_error, stream_error. */
-  readonly reason: string;
+  readonly reason: SourceFailureReason;
   readonly message: string;
   readonly cause?: unknown;
 }

@@ -34,6 +34,7 @@
  * Every instance owns its Registry: nothing is registered in prom-client's global registry.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SourceFailureReason } from '../sources/source.js';
 
 /** flagd's `feature_flag.provider.name` on every evaluation series. */
 export const PROVIDER_NAME = 'flagd';
@@ -133,8 +134,8 @@ export interface Metrics {
   /** A connection closed early on a port: `max_connections` or `no_request`. */
   connectionRejected(service: string, reason: string): void;
 
-  /** A source failed to fetch or its document was refused. */
-  sourceError(source: string, reason: string): void;
+  /** A source failed to fetch (its SourceFailure's reason) or its document was refused (`invalid_flags`). */
+  sourceError(source: string, reason: SourceFailureReason): void;
   /** A source delivered a document the store accepted. */
   sourceSync(source: string, at?: Date): void;
   /** The number of flags in the merged flag set. */
@@ -327,6 +328,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['service', 'reason'],
     registers,
   });
+  // `reason` takes only SourceFailureReason values (sources/source.ts), a closed set alerts can match.
   const sourceErrors = new Counter<'source' | 'reason'>({
     name: 'vexil_source_errors_total',
     help: 'Failed fetches and refused documents, per source and reason.',

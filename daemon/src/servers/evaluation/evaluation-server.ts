@@ -16,7 +16,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ContextOptions } from '../context.js';
-import { shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
+import { shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../../grpc/definitions.js';
 import { evaluationRoutes } from './connect-adapter.js';
 import { EvaluationService, type EvaluationRecorder } from './evaluation-service.js';
 import { EventHub } from './event-hub.js';

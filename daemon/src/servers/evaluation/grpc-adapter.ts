@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '@vexil/core';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
 import type { Logger } from '../../telemetry/logger.js';
-import { grpcServiceDefinition, malformedRequest } from '../grpc/definitions.js';
+import { grpcServiceDefinition, malformedRequest } from '../../grpc/definitions.js';
 import { EvaluationError, type EvaluationService } from './evaluation-service.js';
 import type { EventHub } from './event-hub.js';
 import { METHOD_KINDS, encodeEvent, resolveAllResponse, resolveResponse, type ApiVersion } from './messages.js';

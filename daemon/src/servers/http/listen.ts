@@ -1,4 +1,7 @@
-/** Start and stop for the daemon's Fastify servers (management, OFREP). */
+/**
+ * Start and stop for the daemon's Fastify servers (management, OFREP): shared by both, so it lives
+ * beside them rather than inside either.
+ */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';

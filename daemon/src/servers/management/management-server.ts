@@ -25,7 +25,7 @@ import { API_PREFIX } from './api/routes.js';
 import { dashboardRoutes } from './dashboard/index.js';
 import { capConnections, DEFAULT_TIMEOUTS, grpcIdleOptions, httpTimeoutOptions, trackHandedOverConnections, type ServerLimits } from '../connection-limits.js';
 import { listenNet, sniffHttp2 } from '../net-listen.js';
-import type { RunningServer } from './listen.js';
+import type { RunningServer } from '../http/listen.js';
 
 export type { RunningServer };
 

@@ -26,7 +26,7 @@ import { browserRoutes, type BrowserRoutesOptions } from '../browser/browser-rou
 import { mergeContext, type ContextOptions } from '../context.js';
 import { createCors } from '../cors.js';
 import { capConnections, DEFAULT_TIMEOUTS, httpTimeoutOptions, type ServerLimits } from '../connection-limits.js';
-import { listenable, type RunningServer } from '../management/listen.js';
+import { listenable, type RunningServer } from '../http/listen.js';
 import { etagOf, ifNoneMatch } from './etag.js';
 import { evaluateFlag, evaluateFlags, type EvaluationNote, type SingleResult } from './responses.js';
 

@@ -12,7 +12,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { Fanout } from '../fanout.js';
-import { grpcServiceDefinition, malformedRequest, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../grpc/definitions.js';
+import { grpcServiceDefinition, malformedRequest, shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../../grpc/definitions.js';
 import { capConnections, DEFAULT_TIMEOUTS, grpcIdleOptions, limitGrpcStreams, type ServerLimits } from '../connection-limits.js';
 import { listenNet, sniffHttp2 } from '../net-listen.js';
 

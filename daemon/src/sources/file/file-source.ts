@@ -25,36 +25,28 @@
  */
 import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { Source, SourceConfig, SourceListener } from '../source.js';
+import { SourceFailureReason, type Source, type SourceConfig, type SourceListener } from '../source.js';
 import { errorMessage, hintFromPath, toJsonText, type ContentHint } from '../shared/content.js';
+import { filePathOf } from '../uri.js';
 
 export interface FileSourceOptions {
   readonly logger?: Logger;
   /** The re-stat fallback period, ms; default 1000. */
   readonly pollIntervalMs?: number;
-  /** Watch events within this window are coalesced into one read, ms; default 20. */
+  /** Watch events within this window are coalesced into one read, ms; default 5. */
   readonly debounceMs?: number;
   /** false: no fs.watch, only the re-stat (filesystems without change notification; tests). */
   readonly watch?: boolean;
 }
 
-/** The file path a file source URI names, resolved against the working directory. */
-export function filePathOf(uri: string): string {
-  if (uri.startsWith('file://')) return fileURLToPath(uri);
-  const path = uri.startsWith('file:') ? uri.slice('file:'.length) : uri;
-  if (path === '') throw new Error(`file source: no path in ${JSON.stringify(uri)}`);
-  return resolve(path);
-}
-
 /** The stable reason for a failed stat/read. */
-export function classifyFsError(error: unknown): 'not_found' | 'denied' | 'read_error' {
+export function classifyFsError(error: unknown): SourceFailureReason {
   const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return 'not_found';
-  if (code === 'EACCES' || code === 'EPERM') return 'denied';
-  return 'read_error';
+  if (code === 'ENOENT' || code === 'ENOTDIR') return SourceFailureReason.NOT_FOUND;
+  if (code === 'EACCES' || code === 'EPERM') return SourceFailureReason.DENIED;
+  return SourceFailureReason.READ_ERROR;
 }
 
 type CheckResult = 'done' | 'retry';
@@ -172,7 +164,7 @@ export class FileSource implements Source {
         try {
           result = await this.check(read);
         } catch (error) {
-          this.fail('read_error', `${this.path}: ${errorMessage(error)}`, error, 'unexpected');
+          this.fail(SourceFailureReason.READ_ERROR, `${this.path}: ${errorMessage(error)}`, error, 'unexpected');
           result = 'done';
         }
         if (result === 'retry') return 'retry';
@@ -203,7 +195,7 @@ export class FileSource implements Source {
     if (!read && this.lastStat !== undefined && sameFile(before, this.lastStat)) return 'done';
     if (before.isDirectory()) {
       this.lastStat = before;
-      this.fail('read_error', `${this.path} is a directory`, undefined, statKey(before));
+      this.fail(SourceFailureReason.READ_ERROR, `${this.path} is a directory`, undefined, statKey(before));
       return 'done';
     }
     let text: string;
@@ -232,7 +224,7 @@ export class FileSource implements Source {
       }
       // The excerpt goes to the debug log only: the message (logged at error level) names the
       // position, never the content (../shared/content.ts).
-      this.fail('parse_error', `${this.path}: ${converted.message}`, converted.cause, statKey(after), converted.excerpt);
+      this.fail(SourceFailureReason.PARSE_ERROR, `${this.path}: ${converted.message}`, converted.cause, statKey(after), converted.excerpt);
       return 'done';
     }
     this.parseRetryKey = undefined;
@@ -247,7 +239,7 @@ export class FileSource implements Source {
     return 'done';
   }
 
-  private fail(reason: string, message: string, cause: unknown, stateKey: string, excerpt?: string): void {
+  private fail(reason: SourceFailureReason, message: string, cause: unknown, stateKey: string, excerpt?: string): void {
     this.eventAt = undefined;
     const key = `${reason}\0${stateKey}\0${message}`;
     if (this.stopped || key === this.lastErrorKey) return;

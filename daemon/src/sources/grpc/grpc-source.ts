@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { syncV1 } from '@vexil/proto';
-import { grpcServiceDefinition } from '../../servers/grpc/definitions.js';
-import type { Source, SourceConfig, SourceListener } from '../source.js';
+import { grpcServiceDefinition } from '../../grpc/definitions.js';
+import { SourceFailureReason, type Source, type SourceConfig, type SourceListener } from '../source.js';
 
 export interface GrpcSourceDeps {
   readonly logger?: Logger;
@@ -65,7 +65,7 @@ export class GrpcSource implements Source {
         }).SyncFlags({ providerId: 'vexil', selector: this.config.selector ?? '' }, md);
         this.call = call;
         let failed = false;
-        const fail = (reason: string, message: string, cause?: unknown) => {
+        const fail = (reason: SourceFailureReason, message: string, cause?: unknown) => {
           if (failed || this.stopped) return;
           failed = true;
           listener.error({ source: this.uri, reason, message, cause });
@@ -81,9 +81,10 @@ export class GrpcSource implements Source {
         });
         call.on('error', (err: grpc.ServiceError) => {
           if (this.stopped && err.code === grpc.status.CANCELLED) return;
-          fail(err.code === grpc.status.UNAVAILABLE ? 'network' : 'stream_error', `sync stream from ${this.uri} failed: ${err.details || err.message}`, err);
+          const reason = err.code === grpc.status.UNAVAILABLE ? SourceFailureReason.NETWORK : SourceFailureReason.STREAM_ERROR;
+          fail(reason, `sync stream from ${this.uri} failed: ${err.details || err.message}`, err);
         });
-        call.on('end', () => fail('stream_error', `sync stream from ${this.uri} ended`));
+        call.on('end', () => fail(SourceFailureReason.STREAM_ERROR, `sync stream from ${this.uri} ended`));
       };
       open();
     });

@@ -14,7 +14,7 @@
  *   (headers and body).
  */
 import type { Logger } from 'pino';
-import type { Source, SourceConfig, SourceListener } from '../source.js';
+import { SourceFailureReason, type Source, type SourceConfig, type SourceListener } from '../source.js';
 import { errorMessage, hintFromContentType, hintFromPath, toJsonText } from '../shared/content.js';
 import { Poller, intervalMsOf, requestSignal, type PollOutcome } from '../shared/poller.js';
 
@@ -107,7 +107,8 @@ export class HttpSource implements Source {
         await discard(response);
         if (stopSignal.aborted) return 'ok';
         const status = response.status;
-        const reason = status === 404 ? 'not_found' : status === 401 || status === 403 ? 'denied' : 'http_status';
+        const reason =
+          status === 404 ? SourceFailureReason.NOT_FOUND : status === 401 || status === 403 ? SourceFailureReason.DENIED : SourceFailureReason.HTTP_STATUS;
         const text = response.statusText ? ` ${response.statusText}` : '';
         this.fail(reason, `GET ${this.uri}: HTTP ${status}${text}`, undefined);
         return 'failed';
@@ -117,7 +118,7 @@ export class HttpSource implements Source {
       const hint = hintFromContentType(response.headers.get('content-type')) ?? hintFromPath(this.url.pathname);
       const converted = toJsonText(body, hint);
       if (!converted.ok) {
-        this.fail('parse_error', `GET ${this.uri}: ${converted.message}`, converted.cause);
+        this.fail(SourceFailureReason.PARSE_ERROR, `GET ${this.uri}: ${converted.message}`, converted.cause);
         return 'failed';
       }
       this.etag = response.headers.get('etag') ?? undefined;
@@ -132,9 +133,9 @@ export class HttpSource implements Source {
     } catch (error) {
       if (stopSignal.aborted) return 'ok';
       if (request.timedOut) {
-        this.fail('timeout', `GET ${this.uri}: no complete response within ${this.timeoutMs} ms`, error);
+        this.fail(SourceFailureReason.TIMEOUT, `GET ${this.uri}: no complete response within ${this.timeoutMs} ms`, error);
       } else {
-        this.fail('network', `GET ${this.uri}: ${describeFetchError(error)}`, error);
+        this.fail(SourceFailureReason.NETWORK, `GET ${this.uri}: ${describeFetchError(error)}`, error);
       }
       return 'failed';
     } finally {
@@ -142,7 +143,7 @@ export class HttpSource implements Source {
     }
   }
 
-  private fail(reason: string, message: string, cause: unknown): void {
+  private fail(reason: SourceFailureReason, message: string, cause: unknown): void {
     this.logger?.debug({ reason, failures: this.poller.consecutiveFailures + 1 }, message);
     this.listener?.error({ source: this.uri, reason, message, ...(cause !== undefined ? { cause } : {}) });
   }

@@ -18,9 +18,10 @@
  */
 import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import type { Source, SourceConfig, SourceListener } from '../source.js';
+import { SourceFailureReason, type Source, type SourceConfig, type SourceListener } from '../source.js';
 import { errorMessage, hintFromContentType, hintFromPath, toJsonText } from '../shared/content.js';
 import { Poller, intervalMsOf, requestSignal, type PollOutcome } from '../shared/poller.js';
+import { parseS3Uri } from '../uri.js';
 
 export interface S3SourceOptions {
   readonly logger?: Logger;
@@ -32,13 +33,6 @@ export interface S3SourceOptions {
   readonly backoffCapMs?: number;
   /** Jitter source in [0, 1); tests pass a constant. */
   readonly random?: () => number;
-}
-
-/** Splits `s3://bucket/key`. */
-export function parseS3Uri(uri: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!match) throw new Error(`s3 source: ${JSON.stringify(uri)} is not s3://bucket/key`);
-  return { bucket: match[1], key: match[2] };
 }
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound']);
@@ -64,14 +58,14 @@ function sdkError(error: unknown): SdkError {
 }
 
 /** The stable reason for a failed GetObject (timeouts and stops are told apart by the caller). */
-export function classifyS3Error(error: unknown): 'not_modified' | 'not_found' | 'denied' | 'http_status' | 'network' {
+export function classifyS3Error(error: unknown): 'not_modified' | SourceFailureReason {
   const { name = '', $metadata } = sdkError(error);
   const status = $metadata?.httpStatusCode;
   if (name === 'NotModified' || status === 304) return 'not_modified';
-  if (NOT_FOUND.has(name) || status === 404) return 'not_found';
-  if (DENIED.has(name) || status === 401 || status === 403) return 'denied';
-  if (status !== undefined) return 'http_status';
-  return 'network';
+  if (NOT_FOUND.has(name) || status === 404) return SourceFailureReason.NOT_FOUND;
+  if (DENIED.has(name) || status === 401 || status === 403) return SourceFailureReason.DENIED;
+  if (status !== undefined) return SourceFailureReason.HTTP_STATUS;
+  return SourceFailureReason.NETWORK;
 }
 
 export class S3Source implements Source {
@@ -140,7 +134,7 @@ export class S3Source implements Source {
       const hint = hintFromContentType(response.ContentType) ?? hintFromPath(this.key);
       const converted = toJsonText(body, hint);
       if (!converted.ok) {
-        this.fail('parse_error', `${what}: ${converted.message}`, converted.cause);
+        this.fail(SourceFailureReason.PARSE_ERROR, `${what}: ${converted.message}`, converted.cause);
         return 'failed';
       }
       this.etag = response.ETag;
@@ -154,7 +148,7 @@ export class S3Source implements Source {
     } catch (error) {
       if (stopSignal.aborted) return 'ok';
       if (request.timedOut) {
-        this.fail('timeout', `${what}: no complete response within ${this.timeoutMs} ms`, error);
+        this.fail(SourceFailureReason.TIMEOUT, `${what}: no complete response within ${this.timeoutMs} ms`, error);
         return 'failed';
       }
       const reason = classifyS3Error(error);
@@ -172,7 +166,7 @@ export class S3Source implements Source {
     }
   }
 
-  private fail(reason: string, message: string, cause: unknown): void {
+  private fail(reason: SourceFailureReason, message: string, cause: unknown): void {
     this.logger?.debug({ reason, failures: this.poller.consecutiveFailures + 1 }, message);
     this.listener?.error({ source: this.uri, reason, message, ...(cause !== undefined ? { cause } : {}) });
   }
