@@ -7,7 +7,9 @@
  * them, so they are located from the package root, which is four levels up from both
  * `src/servers/management/dashboard/index.ts` and `dist/servers/management/dashboard/index.js`.
  * The package ships `src`, so the same URL works from the source tree (vitest), from `dist` and
- * from an installed package. They are read once, at registration, into memory (about 60 KB).
+ * from an installed package. They are read once, at registration, into memory (about 70 KB):
+ * the page's modules (app.js, views/*.js, ...) import each other by relative path under
+ * `/dashboard/`, which `script-src 'self'` allows.
  *
  * Every response carries a Content-Security-Policy that allows only same-origin scripts, styles
  * and fetches: the page has no inline script or style attribute and never evaluates strings.
@@ -55,18 +57,29 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Reads every servable file of `dir` (by extension; `.d.ts` type files are not served). */
+/**
+ * Reads every servable file of `dir` and its subfolders (by extension; `.d.ts` type files and
+ * the tsconfig are not served), keyed by the path below `dir` that the page imports them by
+ * (`app.js`, `views/flag-list.js`).
+ */
 export function loadStaticFiles(dir: URL): Map<string, StaticFile> {
   const files = new Map<string, StaticFile>();
-  for (const name of readdirSync(dir)) {
-    if (name.endsWith('.d.ts')) continue;
-    const ext = name.slice(name.lastIndexOf('.'));
-    const type = TYPES[ext];
-    if (type === undefined) continue;
-    const body = readFileSync(new URL(name, dir));
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    files.set(name, { body, type, etag });
-  }
+  const read = (folder: URL, prefix: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.isDirectory()) {
+        read(new URL(`${entry.name}/`, folder), `${prefix}${entry.name}/`);
+        continue;
+      }
+      const name = entry.name;
+      if (!entry.isFile() || name.endsWith('.d.ts')) continue;
+      const type = TYPES[name.slice(name.lastIndexOf('.'))];
+      if (type === undefined) continue;
+      const body = readFileSync(new URL(name, folder));
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+      files.set(`${prefix}${name}`, { body, type, etag });
+    }
+  };
+  read(dir, '');
   if (!files.has('index.html')) throw new Error(`dashboard: no index.html in ${dir.href}`);
   return files;
 }
@@ -101,5 +114,6 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   app.get('/', (req, reply) => send(req, reply, index));
   app.get('/dashboard', (_req, reply) => reply.redirect('/dashboard/', 301));
   app.get('/dashboard/', (req, reply) => send(req, reply, index));
-  app.get<{ Params: { file: string } }>('/dashboard/:file', (req, reply) => send(req, reply, files.get(req.params.file)));
+  // Only the names read above answer: a path the map does not hold (`..`, encoded or not) is a 404.
+  app.get<{ Params: { '*': string } }>('/dashboard/*', (req, reply) => send(req, reply, files.get(req.params['*'])));
 };
