@@ -17,6 +17,7 @@ import {
   type ResolutionDetails,
 } from '@openfeature/web-sdk';
 import { Evaluator } from '@vexil/core';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import type { WebProviderConfig } from './options.js';
 import { readEvents } from './sse.js';
 
@@ -149,7 +150,7 @@ export function createFlagSession(c: WebProviderConfig, events: OpenFeatureEvent
     // The selector goes in the rules URL: a custom header would cost a first load a CORS preflight.
     const headers: Record<string, string> = local ? {} : { 'content-type': 'application/json' };
     if (etag) headers['if-none-match'] = etag;
-    if (c.selector && !local) headers['flagd-selector'] = c.selector;
+    if (c.selector && !local) headers[FLAGD_SELECTOR_HEADER] = c.selector;
     const init: RequestInit = local ? { headers } : { method: 'POST', headers, body: JSON.stringify({ context: ctx }) };
     return (latest = call(local ? `/vexil/v1/rules?${query}` : '/ofrep/v1/evaluate/flags', init, async (res) => {
       if (n === seq && res.status !== 304) {

@@ -3,6 +3,7 @@
  * option throws a ProviderConfigError whose message starts with the option's name, so a console
  * line alone says what to fix (`retryBackoffMs: -1 is not a number >= 1`).
  */
+import { ProviderConfigError } from '@vexil/shared';
 
 /** `local`: rules come to the page and are evaluated there. `remote`: the daemon evaluates (OFREP). */
 export type WebProviderMode = 'local' | 'remote';
@@ -30,52 +31,51 @@ export interface VexilWebProviderOptions {
 
 export type WebProviderConfig = Readonly<Required<Omit<VexilWebProviderOptions, 'selector' | 'fetch'>> & Pick<VexilWebProviderOptions, 'selector' | 'fetch'>>;
 
-/** What the constructor throws for a bad option; branch on `code` and `option`, not on the message. */
-export class ProviderConfigError extends Error {
-  override readonly name = 'ProviderConfigError';
-  /** The one code: an option has a value that cannot be used (as @vexil/server-provider's error). */
-  readonly code = 'INVALID_OPTION';
+type OptionType = 'string' | 'number' | 'boolean' | 'function';
 
-  constructor(
-    /** The option whose value was refused. */
-    readonly option: string,
-    problem: string,
-  ) {
-    super(`${option}: ${problem}`);
-  }
-}
+/**
+ * One entry per option, in the order they are checked: its type, its default (none: undefined) and,
+ * for numbers, the least value allowed. Parsing and defaults come from here; README.md's option
+ * table lists the same names and defaults, and a test compares the two. Tuples, not objects, as
+ * minifiers shorten neither property names nor string keys.
+ */
+export const WEB_PROVIDER_OPTIONS = {
+  baseUrl: ['string'],
+  mode: ['string', 'local'],
+  selector: ['string'],
+  retryBackoffMs: ['number', 1000, 1],
+  retryBackoffMaxMs: ['number', 12000, 1],
+  retryGracePeriod: ['number', 5, 0],
+  timeoutMs: ['number', 5000, 1],
+  cache: ['boolean', true],
+  fetch: ['function'],
+} as const satisfies { readonly [K in keyof VexilWebProviderOptions]-?: readonly [OptionType, unknown?, number?] };
 
 export function resolveOptions(options: VexilWebProviderOptions): WebProviderConfig {
-  const o = (options ?? {}) as unknown as Record<string, never>;
+  const o = (options ?? {}) as unknown as Record<string, unknown>;
   const bad = (name: string, v: unknown, want: string): never => {
     throw new ProviderConfigError(name, `${JSON.stringify(v)} is not ${want}`);
   };
-  // `undefined` and `null` count as not set.
-  const opt = <T>(name: keyof VexilWebProviderOptions, type: string, dflt?: T): T => {
+  // Typed loosely while it is filled in; the checks below and the freeze make it a WebProviderConfig.
+  const c: Record<string, any> = {};
+  for (const name in WEB_PROVIDER_OPTIONS) {
+    const [type, dflt, min] = WEB_PROVIDER_OPTIONS[name as keyof typeof WEB_PROVIDER_OPTIONS] as readonly [OptionType, unknown?, number?];
     const v = o[name];
-    return v == null ? (dflt as T) : typeof v === type ? v : bad(name, v, `a ${type}`);
-  };
-  const num = (name: keyof VexilWebProviderOptions, dflt: number, min: number): number => {
-    const v = opt(name, 'number', dflt);
-    return v >= min && v < Infinity ? v : bad(name, v, `a number >= ${min}`);
-  };
-  const baseUrl = opt<string>('baseUrl', 'string');
-  const mode = opt('mode', 'string', 'local');
+    // `undefined` and `null` count as not set.
+    c[name] =
+      v == null
+        ? dflt
+        : typeof v !== type
+          ? bad(name, v, `a ${type}`)
+          : min !== undefined && !((v as number) >= min && (v as number) < Infinity)
+            ? bad(name, v, `a ${type} >= ${min}`)
+            : v;
+  }
   // Absolute, or a path on the page's own origin (behind the same reverse proxy).
-  if (!/^(https?:\/\/[^/]|\/)/.test(baseUrl)) bad('baseUrl', baseUrl, 'an http(s) URL or a /path');
-  if (mode !== 'local' && mode !== 'remote') bad('mode', mode, "'local' or 'remote'");
-  const retryBackoffMs = num('retryBackoffMs', 1000, 1);
-  const retryBackoffMaxMs = num('retryBackoffMaxMs', 12000, 1);
-  if (retryBackoffMaxMs < retryBackoffMs) bad('retryBackoffMaxMs', retryBackoffMaxMs, `>= retryBackoffMs (${retryBackoffMs})`);
-  return Object.freeze({
-    baseUrl: baseUrl.replace(/\/+$/, ''),
-    mode,
-    selector: opt<string>('selector', 'string') || undefined,
-    retryBackoffMs,
-    retryBackoffMaxMs,
-    retryGracePeriod: num('retryGracePeriod', 5, 0),
-    timeoutMs: num('timeoutMs', 5000, 1),
-    cache: opt('cache', 'boolean', true),
-    fetch: opt<typeof fetch | undefined>('fetch', 'function'),
-  });
+  if (!/^(https?:\/\/[^/]|\/)/.test(c.baseUrl)) bad('baseUrl', c.baseUrl, 'an http(s) URL or a /path');
+  if (c.mode !== 'local' && c.mode !== 'remote') bad('mode', c.mode, "'local' or 'remote'");
+  if (c.retryBackoffMaxMs < c.retryBackoffMs) bad('retryBackoffMaxMs', c.retryBackoffMaxMs, `>= retryBackoffMs (${c.retryBackoffMs})`);
+  c.baseUrl = c.baseUrl.replace(/\/+$/, '');
+  c.selector ||= undefined;
+  return Object.freeze(c) as WebProviderConfig;
 }

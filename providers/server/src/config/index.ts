@@ -10,5 +10,6 @@ export {
   type ResolverType,
   type VexilProviderOptions,
 } from './options.js';
-export { ProviderConfigError, ProviderConfigErrorCode, isProviderConfigError } from './config-error.js';
+// One error class for both providers, so a caller handling either branches on the same code and guard.
+export { ProviderConfigError, ProviderConfigErrorCode, isProviderConfigError } from '@vexil/shared';
 export { GRPC_STATUS_CODES, grpcStatusCode, grpcStatusName, type GrpcStatusName } from './grpc-status.js';

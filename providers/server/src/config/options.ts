@@ -17,7 +17,7 @@
  * uses as meant is accepted too, even where we would not have designed it so.
  */
 import type { EvaluationContext } from '@openfeature/server-sdk';
-import { ProviderConfigError } from './config-error.js';
+import { ProviderConfigError } from '@vexil/shared';
 import { grpcStatusCode } from './grpc-status.js';
 
 /**

@@ -9,6 +9,7 @@ import { type EvaluationContext, type JsonValue, type Logger, type ResolutionDet
 import type { JsonObject as ProtoJsonObject } from '@bufbuild/protobuf';
 import { syncV1 } from '@vexil/proto';
 import { grpcServiceDefinition } from '@vexil/proto/grpc-js';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import { channelOf, type ChannelSettings } from '../grpc/channel.js';
 import { LocalFlags } from './local-flags.js';
 import type { FlagType, Resolver, ResolverEvents } from './resolver.js';
@@ -51,7 +52,7 @@ export class InProcessResolver implements Resolver {
   connect(events: ResolverEvents): Promise<void> {
     const s = this.settings;
     const metadata = new grpc.Metadata();
-    if (s.selector) metadata.set('flagd-selector', s.selector);
+    if (s.selector) metadata.set(FLAGD_SELECTOR_HEADER, s.selector);
     // Older daemons read the selector from the request; newer ones from the header. Send both.
     const request = { selector: s.selector ?? '', providerId: s.providerId ?? '' };
     const session = startSession<SyncResponse>(

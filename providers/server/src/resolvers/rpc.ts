@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, StandardResolutionReasons, type EvaluationContext, type JsonValue, type Logger, type ResolutionDetails } from '@openfeature/server-sdk';
 import { evaluationV2 } from '@vexil/proto';
 import { grpcServiceDefinition } from '@vexil/proto/grpc-js';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import { channelOf, type ChannelSettings } from '../grpc/channel.js';
 import { Lru } from './lru.js';
 import type { FlagType, Resolver, ResolverEvents } from './resolver.js';
@@ -75,7 +76,7 @@ export class RpcResolver implements Resolver {
     this.target = channel.target;
     this.client = new EvaluationClient(channel.target, channel.credentials, channel.options);
     this.cache = settings.maxCacheSize > 0 ? new Lru(settings.maxCacheSize) : undefined;
-    if (settings.selector) this.metadata.set('flagd-selector', settings.selector);
+    if (settings.selector) this.metadata.set(FLAGD_SELECTOR_HEADER, settings.selector);
   }
 
   connect(events: ResolverEvents): Promise<void> {
