@@ -4,6 +4,7 @@
  */
 import { fastify } from 'fastify';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP, DASHBOARD_STATIC_DIR, dashboardRoutes, type DashboardOptions } from '../../src/servers/management/dashboard/index.js';
@@ -22,6 +23,9 @@ async function app(options: DashboardOptions = {}) {
 }
 
 const staticDir = fileURLToPath(DASHBOARD_STATIC_DIR);
+/** The page's modules, by their path below static/ (views/flag-list.js). */
+const jsFiles = () =>
+  (readdirSync(staticDir, { recursive: true }) as string[]).map((f) => f.split(sep).join('/')).filter((f) => f.endsWith('.js')).sort();
 
 describe('dashboard routes', () => {
   it('serves the page at / and /dashboard/ with a strict CSP, and its scripts and styles under /dashboard/', async () => {
@@ -54,6 +58,24 @@ describe('dashboard routes', () => {
     expect(redirect.headers.location).toBe('/dashboard/');
   });
 
+  it('serves every module the page imports, views/ included, as JavaScript, and each import names a served file', async () => {
+    const a = await app();
+    const modules = jsFiles();
+    expect(modules).toEqual(expect.arrayContaining(['app.js', 'api.js', 'dom.js', 'views/flag-list.js', 'views/flag-editor.js', 'views/audit.js', 'views/stale.js']));
+    for (const file of modules) {
+      const res = await a.inject({ url: `/dashboard/${file}` });
+      expect(res.statusCode, file).toBe(200);
+      expect(res.headers['content-type'], file).toBe('text/javascript; charset=utf-8');
+      expect(res.headers['content-security-policy'], file).toBe(DASHBOARD_CSP);
+      expect(res.body, file).toBe(readFileSync(join(staticDir, file), 'utf8'));
+      // A relative import the server does not answer would leave the page blank: resolve each one.
+      for (const [, spec] of res.body.matchAll(/^import [^;]*? from '([^']+)';$/gm)) {
+        const target = new URL(spec, `http://x/dashboard/${file}`).pathname;
+        expect((await a.inject({ url: target })).statusCode, `${file} imports ${spec}`).toBe(200);
+      }
+    }
+  });
+
   it('answers 304 to a matching If-None-Match', async () => {
     const a = await app();
     const first = await a.inject({ url: '/dashboard/app.js' });
@@ -66,7 +88,7 @@ describe('dashboard routes', () => {
 
   it('serves nothing but the listed files: not the type declarations, not other paths', async () => {
     const a = await app();
-    for (const url of ['/dashboard/targeting.d.ts', '/dashboard/..%2Findex.ts', '/dashboard/%2e%2e/index.ts', '/dashboard/nope.js', '/dashboard/index.html/x']) {
+    for (const url of ['/dashboard/targeting.d.ts', '/dashboard/types.d.ts', '/dashboard/tsconfig.json', '/dashboard/views/', '/dashboard/views/../index.ts', '/dashboard/views%2F..%2F..%2Findex.ts', '/dashboard/..%2Findex.ts', '/dashboard/%2e%2e/index.ts', '/dashboard/nope.js', '/dashboard/index.html/x']) {
       expect((await a.inject({ url })).statusCode, url).toBe(404);
     }
   });
@@ -97,8 +119,8 @@ describe('dashboard routes', () => {
     expect(html).not.toMatch(/\sstyle=/i);
     expect(html).not.toMatch(/<style\b/i);
     expect(html).not.toMatch(/https?:\/\//);
-    for (const file of readdirSync(staticDir).filter((f) => f.endsWith('.js'))) {
-      const js = readFileSync(`${staticDir}/${file}`, 'utf8');
+    for (const file of jsFiles()) {
+      const js = readFileSync(join(staticDir, file), 'utf8');
       expect(js, file).not.toMatch(/\beval\s*\(|new Function|innerHTML|outerHTML|insertAdjacentHTML|document\.write|setTimeout\(\s*['"`]/);
       // Same origin only: every fetch goes through api.js to /api/v1.
       expect(js, file).not.toMatch(/https?:\/\//);

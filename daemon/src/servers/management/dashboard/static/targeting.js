@@ -68,45 +68,36 @@ export function locateJsonError(text) {
       digits();
     }
   };
+  // An object's or an array's members, comma-separated up to `close`; the opening bracket is at i.
+  const members = (close, member) => {
+    i++;
+    ws();
+    if (text[i] === close) return void i++;
+    for (;;) {
+      member();
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === close) return void i++;
+      fail(`"," or "${close}"`);
+    }
+  };
+  const property = () => {
+    ws();
+    if (text[i] !== '"') fail('a property name in double quotes');
+    string();
+    ws();
+    if (text[i] !== ':') fail('":"');
+    i++;
+    value();
+  };
   const value = () => {
     ws();
     const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('a property name in double quotes');
-        string();
-        ws();
-        if (text[i] !== ':') fail('":"');
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') return void i++;
-        fail('"," or "}"');
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') return void i++;
-        fail('"," or "]"');
-      }
-    }
+    if (c === '{') return members('}', property);
+    if (c === '[') return members(']', value);
     if (c === '"') return string();
     if (c === 't') return literal('true');
     if (c === 'f') return literal('false');
