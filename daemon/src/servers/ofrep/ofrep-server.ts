@@ -19,6 +19,7 @@
  */
 import { fastify, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { EvaluationContext } from '@vexil/core';
+import { FLAGD_SELECTOR_HEADER, OfrepErrorCode } from '@vexil/shared';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
@@ -38,7 +39,6 @@ export const SINGLE_ROUTE = '/ofrep/v1/evaluate/flags/{key}';
 export const BULK_ROUTE = '/ofrep/v1/evaluate/{path:flags\\/|flags}';
 
 const SERVICE = 'ofrep';
-const SELECTOR_HEADER = 'flagd-selector';
 const JSON_TYPE = 'application/json';
 
 export interface OfrepRoutesOptions extends ContextOptions {
@@ -151,11 +151,11 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
     const done = singleRoute.start();
     const key = req.params.key;
     const parsed = parseRequest(req.body);
-    if (!parsed.ok) return sendJson(req, reply, done, 400, JSON.stringify({ key, errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details }));
+    if (!parsed.ok) return sendJson(req, reply, done, 400, JSON.stringify({ key, errorCode: OfrepErrorCode.INVALID_CONTEXT, errorDetails: parsed.details }));
     const header = headerGetter(req);
     const ctx = context(req, parsed.context);
     const start = performance.now();
-    const ev = store.evaluator(header(SELECTOR_HEADER));
+    const ev = store.evaluator(header(FLAGD_SELECTOR_HEADER));
     const result = evaluateFlag(ev, key, ctx);
     record('evaluate', result.note, (performance.now() - start) / 1000);
     return sendJson(req, reply, done, result.status, bodyText(result));
@@ -164,11 +164,11 @@ export const ofrepRoutes: FastifyPluginAsync<OfrepRoutesOptions> = async (app, o
   const bulk = (req: FastifyRequest, reply: FastifyReply) => {
     const done = bulkRoute.start();
     const parsed = parseRequest(req.body);
-    if (!parsed.ok) return sendJson(req, reply, done, 400, JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: parsed.details }));
+    if (!parsed.ok) return sendJson(req, reply, done, 400, JSON.stringify({ errorCode: OfrepErrorCode.INVALID_CONTEXT, errorDetails: parsed.details }));
     const header = headerGetter(req);
     const ctx = context(req, parsed.context);
     const start = performance.now();
-    const ev = store.evaluator(header(SELECTOR_HEADER));
+    const ev = store.evaluator(header(FLAGD_SELECTOR_HEADER));
     const { body, notes } = evaluateFlags(ev, ctx);
     const each = (performance.now() - start) / 1000 / Math.max(1, notes.length);
     for (const n of notes) record('evaluateBulk', n, each);

@@ -8,13 +8,14 @@
  * - a disabled flag: 404 with errorCode FLAG_NOT_FOUND ("flag `x` is disabled"); flagd's
  *   evaluator answers disabled flags with its FLAG_DISABLED error, which OFREP reports this way;
  * - PARSE_ERROR: 400 PARSE_ERROR; anything else (GENERAL, TYPE_MISMATCH, …): 400 GENERAL.
- *   The OFREP spec's 400 codes are PARSE_ERROR, TARGETING_KEY_MISSING, INVALID_CONTEXT and
+ *   The OFREP spec's 400 codes (OfrepErrorCode, @vexil/shared) are PARSE_ERROR, TARGETING_KEY_MISSING, INVALID_CONTEXT and
  *   GENERAL; those pass through unchanged.
  *
  * OFREP requests carry no type: a flag is evaluated as the type of its own variants (flagd's
  * ResolveAsAnyValue), trying the other types only when a flag mixes variant types.
  */
 import type { EvaluationContext, Evaluator, FlagMetadata, FlagValueType, JsonValue, ResolutionDetails } from '@vexil/core';
+import { OFREP_ERROR_STATUS, OfrepErrorCode, isOfrepErrorCode } from '@vexil/shared';
 
 export interface EvaluationSuccess {
   value?: JsonValue;
@@ -26,7 +27,7 @@ export interface EvaluationSuccess {
 
 export interface EvaluationFailure {
   key: string;
-  errorCode: string;
+  errorCode: OfrepErrorCode;
   errorDetails: string;
   metadata?: FlagMetadata;
 }
@@ -89,17 +90,11 @@ function resolveAny(ev: Evaluator, key: string, ctx: EvaluationContext): Resolut
 }
 
 /** The HTTP status and OFREP error code for an evaluation error code. */
-export function failureStatus(errorCode: string): { status: 400 | 404; errorCode: string } {
-  switch (errorCode) {
-    case 'FLAG_NOT_FOUND':
-      return { status: 404, errorCode };
-    case 'PARSE_ERROR':
-    case 'TARGETING_KEY_MISSING':
-    case 'INVALID_CONTEXT':
-      return { status: 400, errorCode };
-    default:
-      return { status: 400, errorCode: 'GENERAL' };
-  }
+export function failureStatus(errorCode: string): { status: 400 | 404; errorCode: OfrepErrorCode } {
+  // The engine's codes that OFREP knows pass through; the others (TYPE_MISMATCH, FLAG_DISABLED,
+  // anything new) are not in the specification's closed list, so clients get GENERAL.
+  const code = isOfrepErrorCode(errorCode) ? errorCode : OfrepErrorCode.GENERAL;
+  return { status: OFREP_ERROR_STATUS[code], errorCode: code };
 }
 
 function failure(key: string, errorCode: string, details: string | undefined, metadata: FlagMetadata): { status: 400 | 404; body: EvaluationFailure } {
@@ -107,11 +102,11 @@ function failure(key: string, errorCode: string, details: string | undefined, me
   return { status: f.status, body: { key, errorCode: f.errorCode, errorDetails: details ?? defaultDetails(key, f.errorCode), metadata } };
 }
 
-function defaultDetails(key: string, errorCode: string): string {
+function defaultDetails(key: string, errorCode: OfrepErrorCode): string {
   switch (errorCode) {
-    case 'FLAG_NOT_FOUND':
+    case OfrepErrorCode.FLAG_NOT_FOUND:
       return `flag '${key}' not found`;
-    case 'PARSE_ERROR':
+    case OfrepErrorCode.PARSE_ERROR:
       return `flag '${key}' could not be parsed`;
     default:
       return `flag '${key}' could not be evaluated`;
@@ -128,7 +123,7 @@ export function evaluateFlag(ev: Evaluator, key: string, ctx: EvaluationContext)
   if (d.reason === 'DISABLED') {
     return {
       status: 404,
-      body: { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `flag '${key}' is disabled`, metadata: d.flagMetadata },
+      body: { key, errorCode: OfrepErrorCode.FLAG_NOT_FOUND, errorDetails: `flag '${key}' is disabled`, metadata: d.flagMetadata },
       note: { flagKey: key, reason: 'ERROR', errorCode: 'FLAG_DISABLED', ok: false },
     };
   }
