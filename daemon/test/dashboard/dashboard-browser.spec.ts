@@ -13,6 +13,8 @@ import { OpenFeature, type Client, type EvaluationContext } from '@openfeature/s
 import { Evaluator } from '@vexil/core';
 import { VexilProvider } from '@vexil/server-provider';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -479,6 +481,56 @@ describe('the dashboard with admin tokens', () => {
     await page.getByTestId('token-clear').click();
     await expect.poll(() => page.getByTestId('whoami').textContent()).toBe('token needed');
     expect(await page.evaluate('sessionStorage.getItem("vexil.dashboard.token")')).toBeNull();
+    await page.close();
+  });
+});
+
+describe('the dashboard behind a proxy that answers an API read with its own HTML page', () => {
+  let dir: string;
+  let daemon: DaemonProcess;
+  let proxy: Server;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vexil-dashboard-proxy-'));
+    writeFileSync(join(dir, 'flags.json'), JSON.stringify(INITIAL));
+    daemon = await startDaemon(['-f', `file:${join(dir, 'flags.json')}`]);
+    // What a sign-in proxy does when its session has run out: 200 and a login page, not the API's JSON.
+    proxy = createServer((req, res) => {
+      if (req.url?.startsWith('/api/v1/flags')) {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Please sign in</body></html>');
+        return;
+      }
+      const upstream = request({ host: '127.0.0.1', port: daemon.ports.management, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => proxy?.close(resolve));
+    await daemon?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the answer as a BAD_RESPONSE error instead of an empty flag list', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    // The rest of the API still answers through the proxy.
+    await expect.poll(() => page.getByTestId('whoami').textContent()).toBe('local (admin)');
+    expect(await page.getByTestId('flag-list-error').textContent()).toBe('BAD_RESPONSE: <html><body>Please sign in</body></html>');
+    expect(await page.getByTestId('flag-count').textContent()).toBe('');
+    expect(await page.getByTestId('flag-row').count()).toBe(0);
+    expect(problems).toEqual([]);
     await page.close();
   });
 });
