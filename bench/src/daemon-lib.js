@@ -21,7 +21,7 @@ export const DAEMON_BIN = fileURLToPath(new URL('../../daemon/bin/vexil.js', imp
 export const daemonRequire = createRequire(new URL('../../daemon/package.json', import.meta.url));
 
 /** The grpc-js service-definition helper the daemon itself uses (compiled by `tsc -b`). */
-export const DEFINITIONS_JS = new URL('../../daemon/dist/servers/grpc/definitions.js', import.meta.url);
+export const DEFINITIONS_JS = new URL('../../daemon/dist/grpc/definitions.js', import.meta.url);
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
