@@ -16,6 +16,7 @@
  * `rules` other than true/false) is a 400 with `{errorCode, errorDetails}`.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { Metrics } from '../../telemetry/metrics.js';
@@ -51,7 +52,6 @@ export const MAX_SELECTOR_LENGTH = 2048;
 /** Seconds a client refused by a stream cap is told to wait (Retry-After). */
 export const STREAM_RETRY_AFTER_SECONDS = 5;
 
-const SELECTOR_HEADER = 'flagd-selector';
 const JSON_TYPE = 'application/json';
 
 export interface BrowserRoutesOptions {
@@ -212,7 +212,7 @@ function selectorOf(req: FastifyRequest): string {
   let from = 'the selector query parameter';
   if (Array.isArray(value)) throw new BadRequest(BrowserErrorCode.INVALID_SELECTOR, 'selector given more than once: give one selector');
   if (value === undefined || value.trim() === '') {
-    const header = req.headers[SELECTOR_HEADER];
+    const header = req.headers[FLAGD_SELECTOR_HEADER];
     if (Array.isArray(header)) throw new BadRequest(BrowserErrorCode.INVALID_SELECTOR, 'Flagd-Selector given more than once: give one selector');
     value = header;
     from = 'the Flagd-Selector header';

@@ -5,6 +5,7 @@
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import type { JsonObject } from '@vexil/core';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import type { Logger } from '../../telemetry/logger.js';
 import { EvaluationError, type EvaluationService } from './evaluation-service.js';
 import type { EventHub } from './event-hub.js';
@@ -34,7 +35,7 @@ function eventStream(hub: EventHub, svc: EvaluationService, serviceName: string,
             stop();
           }, svc.streamDeadlineMs)
         : undefined;
-      const unsubscribe = hub.subscribe(ctx.requestHeader.get('flagd-selector') ?? undefined, (event) => {
+      const unsubscribe = hub.subscribe(ctx.requestHeader.get(FLAGD_SELECTOR_HEADER) ?? undefined, (event) => {
         queue.push(event.encoded(`message-${version}`, (e) => eventResponse(version, e.type, e.data)));
         if (event.type === 'provider_shutdown') finished = true;
         wake?.();

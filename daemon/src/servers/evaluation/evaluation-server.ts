@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Code, ConnectError, createContextKey, createContextValues, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import { createCors } from '../cors.js';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Http2ServerRequest, Http2ServerResponse, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
@@ -53,7 +54,7 @@ export interface EvaluationServer {
 /** The label of this port's streams in `vexil_streams_rejected_total` and its connections in `vexil_connections_rejected_total`. */
 const SERVICE = 'evaluation';
 const CORS_HEADERS =
-  'content-type,connect-protocol-version,connect-timeout-ms,connect-accept-encoding,connect-content-encoding,grpc-timeout,x-grpc-web,x-user-agent,flagd-selector,authorization';
+  `content-type,connect-protocol-version,connect-timeout-ms,connect-accept-encoding,connect-content-encoding,grpc-timeout,x-grpc-web,x-user-agent,${FLAGD_SELECTOR_HEADER},authorization`;
 const CORS_EXPOSE = 'grpc-status,grpc-message,grpc-status-details-bin,connect-content-encoding';
 
 export function createEvaluationServer(options: EvaluationServerOptions): EvaluationServer {

@@ -4,6 +4,7 @@
  * call this; neither holds flag logic.
  */
 import type { JsonObject, JsonValue, ResolutionDetails } from '@vexil/core';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Metrics, RouteMetrics } from '../../telemetry/metrics.js';
 import { mergeContext, type ContextOptions, type HeaderGetter } from '../context.js';
@@ -59,7 +60,6 @@ export interface EvaluationServiceOptions extends ContextOptions {
 
 const NO_CALL = (): void => {};
 
-const SELECTOR_HEADER = 'flagd-selector';
 
 const CODE_DEFAULTS: Record<ResolveKind, JsonValue> = { boolean: false, string: '', float: 0, int: 0, object: {} };
 
@@ -106,7 +106,7 @@ export class EvaluationService {
    */
   resolve(service: string, method: string, kind: ResolveKind, flagKey: string, context: JsonObject | undefined, header: HeaderGetter): Resolved {
     const start = performance.now();
-    const ev = this.options.store.evaluator(header(SELECTOR_HEADER));
+    const ev = this.options.store.evaluator(header(FLAGD_SELECTOR_HEADER));
     const ctx = mergeContext(context, header, this.options);
     const dflt = CODE_DEFAULTS[kind];
     let d: ResolutionDetails<JsonValue>;
@@ -149,7 +149,7 @@ export class EvaluationService {
   /** Every enabled flag that resolves to a value, keyed by flag key, as flagd's ResolveAll. */
   resolveAll(service: string, context: JsonObject | undefined, header: HeaderGetter): { flags: Record<string, AnyFlagResult>; metadata: JsonObject } {
     const start = performance.now();
-    const selector = header(SELECTOR_HEADER);
+    const selector = header(FLAGD_SELECTOR_HEADER);
     const ev = this.options.store.evaluator(selector);
     const ctx = mergeContext(context, header, this.options);
     const flags: Record<string, AnyFlagResult> = {};

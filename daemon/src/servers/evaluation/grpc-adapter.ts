@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '@vexil/core';
 import { evaluationV1, evaluationV2 } from '@vexil/proto';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import type { Logger } from '../../telemetry/logger.js';
 import { grpcServiceDefinition, malformedRequest } from '../../grpc/definitions.js';
 import { EvaluationError, type EvaluationService } from './evaluation-service.js';
@@ -84,7 +85,7 @@ export function addEvaluationServices(server: grpc.Server, svc: EvaluationServic
       call.on('close', end);
       call.on('error', end);
       const format = `grpc-${version}`;
-      unsubscribe = hub.subscribe(headerOf(call.metadata)('flagd-selector'), (event) => {
+      unsubscribe = hub.subscribe(headerOf(call.metadata)(FLAGD_SELECTOR_HEADER), (event) => {
         if (call.cancelled || call.destroyed) return;
         call.write(event.encoded(format, (e) => encodeEvent(version as ApiVersion, e.type, e.data)));
         if (event.type === 'provider_shutdown') call.end();

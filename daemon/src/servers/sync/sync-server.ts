@@ -7,6 +7,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import type { JsonObject } from '@vexil/core';
 import { syncV1 } from '@vexil/proto';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { FlagStore } from '../../store/flag-store.js';
@@ -58,7 +59,7 @@ export interface SyncServer {
 
 /** The selector of a sync request: the `flagd-selector` header wins over the deprecated field. */
 function selectorOf(md: grpc.Metadata, field: string | undefined): string | undefined {
-  const h = md.get('flagd-selector')[0];
+  const h = md.get(FLAGD_SELECTOR_HEADER)[0];
   if (h !== undefined && String(h).trim() !== '') return String(h);
   return field && field.trim() !== '' ? field : undefined;
 }
