@@ -1,8 +1,9 @@
 /**
  * The daemon's import graph, read from daemon/src: sources feed the store and the servers read it,
  * so no arrow may run from `sources/` into `servers/`; one server does not reach into another's
- * folder for shared plumbing (that lives in `servers/http/`, `servers/*.ts` or `src/grpc/`), and the
- * shared modules stay neutral. Issue 15, "One vocabulary at every seam".
+ * folder for shared plumbing (that lives in `servers/http/`, `servers/*.ts` or `src/grpc/`), the
+ * rest of the daemon sees sources through their contract and `sources/uri.ts` only, and the shared
+ * modules stay neutral. Issue 15, "One vocabulary at every seam".
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
@@ -31,6 +32,11 @@ const RULES: readonly Rule[] = [
   {
     name: 'no server imports from servers/management/ (shared code goes to servers/http/ or servers/*.ts)',
     forbids: (e) => serverOf(e.from) !== undefined && serverOf(e.from) !== 'management' && inFolder(e.to, 'servers/management'),
+  },
+  {
+    // filePathOf and parseS3Uri used to live in the file and s3 sources, so admin/ and config/ reached into them.
+    name: 'outside sources/, only the contract, createSource, uri.ts and shared/ are imported (not a source implementation)',
+    forbids: (e) => !inFolder(e.from, 'sources') && /^sources\/(file|http|s3|grpc)\//.test(e.to),
   },
   {
     name: 'the shared modules (src/grpc/, servers/http/) import no server and no source',
@@ -106,6 +112,8 @@ describe('daemon import graph', () => {
       ['servers/ofrep/ofrep-server.ts', "import { listenable } from '../management/listen.js';"],
       ['servers/http/listen.ts', "import { x } from '../ofrep/etag.js';"],
       ['grpc/definitions.ts', "import type { Source } from '../sources/source.js';"],
+      ['admin/file-repository.ts', "import { filePathOf } from '../sources/file/file-source.js';"],
+      ['config/parse.ts', "import { filePathOf } from '../sources/uri.js';\nimport type { SourceConfig } from '../sources/source.js';"],
       // Allowed: management's own files, servers/*.ts, a server using the shared modules.
       ['servers/management/index.ts', "export { listenable } from '../http/listen.js';\nimport { y } from './management-server.js';"],
       ['servers/connection-limits.ts', "import { z } from './management/index.js';"],
@@ -116,10 +124,11 @@ describe('daemon import graph', () => {
       'servers/ofrep/ofrep-server.ts → servers/management/listen.ts: no server imports from servers/management/ (shared code goes to servers/http/ or servers/*.ts)',
       'servers/http/listen.ts → servers/ofrep/etag.ts: the shared modules (src/grpc/, servers/http/) import no server and no source',
       'grpc/definitions.ts → sources/source.ts: the shared modules (src/grpc/, servers/http/) import no server and no source',
+      'admin/file-repository.ts → sources/file/file-source.ts: outside sources/, only the contract, createSource, uri.ts and shared/ are imported (not a source implementation)',
     ]);
   });
 
-  it('has no arrow from sources/ into servers/, nor from one server into servers/management/', () => {
+  it('has no forbidden arrow: none from sources/ into servers/, from one server into servers/management/, or into a source implementation', () => {
     const files = sourceFiles(SRC);
     expect(files.size).toBeGreaterThan(40);
     expect(files.has('sources/grpc/grpc-source.ts')).toBe(true);
