@@ -1,7 +1,19 @@
+// @ts-check
 // Pure functions over flag definitions and targeting rules (flagd's JSON Logic): no DOM, no
 // network, so that the tests can run them in Node as well as the page in the browser.
+// targeting.d.ts declares the same signatures for the Node tests (tsconfig.test.json reads no JS).
 
-/** Parses JSON text; on a syntax error, says where (1-based line and column) instead of throwing. */
+/** @typedef {import('./targeting.js').Json} Json */
+/** @typedef {import('./targeting.js').Rule} Rule */
+/** @typedef {{ on: string, off: string }} Pair */
+/** @typedef {{ variant: string, weight: number, percent: number }} SplitPart */
+/** @typedef {{ offset: number, expected: string }} JsonErrorPlace */
+
+/**
+ * Parses JSON text; on a syntax error, says where (1-based line and column) instead of throwing.
+ * @param {string} text
+ * @returns {{ ok: true, value: Json } | { ok: false, message: string, line: number, column: number, offset: number, detail: string }}
+ */
 export function parseJson(text) {
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -12,19 +24,27 @@ export function parseJson(text) {
     const line = before.split('\n').length;
     const column = before.length - before.lastIndexOf('\n');
     const found = offset >= text.length ? 'the end of the text' : JSON.stringify(text[offset]);
-    return { ok: false, message: `expected ${expected} but found ${found}`, line, column, offset, detail: String(err && err.message) };
+    return { ok: false, message: `expected ${expected} but found ${found}`, line, column, offset, detail: err instanceof Error ? err.message : String(err) };
   }
 }
 
-/** The offset of the first JSON syntax error in `text`, and what was expected there. */
+/**
+ * The offset of the first JSON syntax error in `text`, and what was expected there.
+ * @param {string} text
+ * @returns {JsonErrorPlace}
+ */
 export function locateJsonError(text) {
   let i = 0;
+  /** @param {string} expected */
   const fail = (expected) => {
-    throw { offset: i, expected };
+    /** @type {JsonErrorPlace} */
+    const place = { offset: i, expected };
+    throw place;
   };
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
   };
+  /** @param {string} word */
   const literal = (word) => {
     for (const ch of word) {
       if (text[i] !== ch) fail(`"${word}"`);
@@ -69,6 +89,10 @@ export function locateJsonError(text) {
     }
   };
   // An object's or an array's members, comma-separated up to `close`; the opening bracket is at i.
+  /**
+   * @param {string} close
+   * @param {() => void} member
+   */
   const members = (close, member) => {
     i++;
     ws();
@@ -93,6 +117,7 @@ export function locateJsonError(text) {
     i++;
     value();
   };
+  /** @returns {void} */
   const value = () => {
     ws();
     const c = text[i];
@@ -110,18 +135,27 @@ export function locateJsonError(text) {
     ws();
     if (i < text.length) fail('the end of the text');
   } catch (e) {
-    if (e && typeof e.offset === 'number') return e;
+    // fail() throws a place; anything else is a bug here, not in the text.
+    const place = /** @type {Partial<JsonErrorPlace> | null} */ (e);
+    if (place && typeof place.offset === 'number') return /** @type {JsonErrorPlace} */ (place);
     throw e;
   }
   return { offset: text.length, expected: 'valid JSON' };
 }
 
+/**
+ * @param {unknown} x
+ * @returns {x is { [key: string]: unknown }}
+ */
 const isObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+/** @param {unknown} t */
 const isEmptyTargeting = (t) => t === undefined || t === null || (isObject(t) && Object.keys(t).length === 0);
 
 /**
  * The two variants of a boolean on/off flag: { on, off } (the variant names whose values are
  * true and false), or undefined when the flag is not exactly that.
+ * @param {unknown} variants
+ * @returns {Pair | undefined}
  */
 export function booleanPair(variants) {
   if (!isObject(variants)) return undefined;
@@ -136,6 +170,8 @@ export function booleanPair(variants) {
  * Splits a `fractional` argument list into its optional bucketing expression and its weighted
  * buckets. flagd: `{"fractional": [<bucketBy>?, [variant, weight?], ...]}`; the first element is the
  * bucketing expression when it is not an array (default: flag key + targetingKey).
+ * @param {unknown} args
+ * @returns {{ bucketBy: Json | undefined, buckets: Json[][] } | undefined}
  */
 export function fractionalParts(args) {
   if (!Array.isArray(args)) return undefined;
@@ -149,6 +185,9 @@ export function fractionalParts(args) {
  * Where the rollout of a rule is: the top-level `fractional`, or one in the final "else" branch of
  * an `if` chain (targeted rules first, then the rollout for everyone else). Returns a path of
  * argument indexes into nested `if`s, or undefined.
+ * @param {unknown} rule
+ * @param {number[]} [path]
+ * @returns {number[] | undefined}
  */
 function findFractional(rule, path = []) {
   if (!isObject(rule)) return undefined;
@@ -161,17 +200,27 @@ function findFractional(rule, path = []) {
   return undefined;
 }
 
+/**
+ * The rule at a path findFractional returned: an `if` at each step, so the walk needs no checks.
+ * @param {unknown} rule
+ * @param {number[]} path
+ * @returns {any} the fractional (or, one step short, its `if`), of a shape findFractional checked
+ */
 function getAt(rule, path) {
-  return path.reduce((r, i) => r.if[i], rule);
+  return path.reduce((/** @type {any} */ r, i) => r.if[i], rule);
 }
 
-/** The weighted buckets of `fractional` as { variant, weight, percent } (undefined if any weight is an expression). */
+/**
+ * The weighted buckets of `fractional` as { variant, weight, percent } (undefined if any weight is an expression).
+ * @param {unknown} fractionalArgs
+ * @returns {SplitPart[] | undefined}
+ */
 export function splitOf(fractionalArgs) {
   const parts = fractionalParts(fractionalArgs);
   if (!parts) return undefined;
   // flagd: a bucket without a weight weighs 1.
   const weights = parts.buckets.map((b) => (b.length === 2 ? b[1] : 1));
-  if (!weights.every((w) => typeof w === 'number' && Number.isInteger(w) && w >= 0)) return undefined;
+  if (!weights.every(/** @returns {w is number} */ (w) => typeof w === 'number' && Number.isInteger(w) && w >= 0)) return undefined;
   const total = weights.reduce((a, b) => a + b, 0);
   return parts.buckets.map((b, i) => ({
     variant: typeof b[0] === 'string' ? b[0] : JSON.stringify(b[0]),
@@ -180,20 +229,33 @@ export function splitOf(fractionalArgs) {
   }));
 }
 
-/** The rollout split of a flag's targeting (see findFractional), or undefined when it has none. */
+/**
+ * The rollout split of a flag's targeting (see findFractional), or undefined when it has none.
+ * @param {unknown} targeting
+ * @returns {SplitPart[] | undefined}
+ */
 export function rolloutSplit(targeting) {
   const path = findFractional(targeting);
   if (path === undefined) return undefined;
   return splitOf(getAt(targeting, path).fractional);
 }
 
-/** "on 5 % · off 95 %", for the list. */
+/**
+ * "on 5 % · off 95 %", for the list.
+ * @param {{ variant: string, percent: number }[]} split
+ */
 export function describeSplit(split) {
+  /** @param {number} p */
   const fmt = (p) => (Number.isInteger(p) ? String(p) : p.toFixed(1));
   return split.map((s) => `${s.variant} ${fmt(s.percent)} %`).join(' · ');
 }
 
-/** The percentage of `on` in a flag's rollout, or undefined when the rollout is not a plain on/off split. */
+/**
+ * The percentage of `on` in a flag's rollout, or undefined when the rollout is not a plain on/off split.
+ * @param {unknown} targeting
+ * @param {Pair} pair
+ * @returns {number | undefined}
+ */
 export function rolloutPercent(targeting, pair) {
   const split = rolloutSplit(targeting);
   if (!split || split.some((s) => s.variant !== pair.on && s.variant !== pair.off)) return undefined;
@@ -206,6 +268,10 @@ export function rolloutPercent(targeting, pair) {
  * (top level, or the final else of an `if` chain, so targeted rules stay in front of it) and keeps
  * its bucketing expression; a targeting that is only `if` rules with a null or variant else gets
  * the rollout as its new else; anything else is replaced.
+ * @param {unknown} targeting
+ * @param {number} percent
+ * @param {Pair} pair
+ * @returns {Rule}
  */
 export function withRollout(targeting, percent, pair) {
   const p = Math.round(Math.min(100, Math.max(0, Number(percent))));
@@ -215,7 +281,7 @@ export function withRollout(targeting, percent, pair) {
   ];
   const path = findFractional(targeting);
   if (path !== undefined) {
-    const copy = structuredClone(targeting);
+    const copy = /** @type {Rule} */ (structuredClone(targeting));
     const parts = fractionalParts(getAt(copy, path).fractional);
     const fractional = parts && parts.bucketBy !== undefined ? [parts.bucketBy, ...buckets] : buckets;
     if (path.length === 0) return { fractional };
@@ -234,7 +300,10 @@ export function withRollout(targeting, percent, pair) {
   return { fractional: buckets };
 }
 
-/** The operators the "add targeted rule" form offers: label → JSON Logic condition builder. */
+/**
+ * The operators the "add targeted rule" form offers: label → JSON Logic condition builder.
+ * @type {Record<string, { label: string, build(attr: string, value: string): Rule }>}
+ */
 export const RULE_OPERATORS = {
   ends_with: { label: 'ends with', build: (attr, value) => ({ ends_with: [{ var: attr }, value] }) },
   starts_with: { label: 'starts with', build: (attr, value) => ({ starts_with: [{ var: attr }, value] }) },
@@ -255,7 +324,13 @@ export const RULE_OPERATORS = {
   sem_ver_gte: { label: 'version ≥ (sem_ver)', build: (attr, value) => ({ sem_ver: [{ var: attr }, '>=', value] }) },
 };
 
-/** The condition of a targeted rule: `attribute <operator> value`. */
+/**
+ * The condition of a targeted rule: `attribute <operator> value`.
+ * @param {string} attribute
+ * @param {string} operator a key of RULE_OPERATORS
+ * @param {string} value
+ * @returns {Rule}
+ */
 export function buildCondition(attribute, operator, value) {
   const op = RULE_OPERATORS[operator];
   if (!op) throw new Error(`unknown operator ${operator}`);
@@ -266,6 +341,10 @@ export function buildCondition(attribute, operator, value) {
  * The targeting with a rule `condition → variant` in front of what it did before:
  * `{"if": [condition, variant, <previous targeting or null>]}`. A previous `if` chain is extended
  * instead of nested (`{"if": [condition, variant, c1, v1, ..., else]}`, the same meaning).
+ * @param {unknown} targeting
+ * @param {Rule} condition
+ * @param {string} variant
+ * @returns {Rule}
  */
 export function withTargetedRule(targeting, condition, variant) {
   if (isEmptyTargeting(targeting)) return { if: [condition, variant, null] };
@@ -274,12 +353,16 @@ export function withTargetedRule(targeting, condition, variant) {
     if (rest.length % 2 === 0) rest.push(null);
     return { if: [condition, variant, ...rest] };
   }
-  return { if: [condition, variant, structuredClone(targeting)] };
+  return { if: [condition, variant, /** @type {Json} */ (structuredClone(targeting))] };
 }
 
 /**
  * The paths where two JSON values differ, for the audit view:
  * [{ path: '$.targeting.fractional[0][1]', before, after }] (a missing side is undefined).
+ * @param {unknown} before
+ * @param {unknown} after
+ * @param {string} [path]
+ * @param {{ path: string, before: unknown, after: unknown }[]} [out]
  */
 export function jsonDiff(before, after, path = '$', out = []) {
   if (JSON.stringify(before) === JSON.stringify(after)) return out;
@@ -298,12 +381,16 @@ export function jsonDiff(before, after, path = '$', out = []) {
   return out;
 }
 
-/** Whether a flag is killed: DISABLED by the kill switch and not since re-enabled or archived. */
+/**
+ * Whether a flag is killed: DISABLED by the kill switch and not since re-enabled or archived.
+ * @param {{ state: string, metadata?: Record<string, unknown> }} flag
+ */
 export function isKilled(flag) {
   const m = flag.metadata || {};
   return flag.state === 'DISABLED' && m.killedAt !== undefined && m.archived !== true;
 }
 
+/** @param {{ metadata?: Record<string, unknown> }} flag */
 export function isArchived(flag) {
   return (flag.metadata || {}).archived === true;
 }
