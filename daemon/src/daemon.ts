@@ -19,7 +19,7 @@ import { createEvaluationServer, type EvaluationServer } from './servers/evaluat
 import { createOfrepServer } from './servers/ofrep/ofrep-server.js';
 import { createSyncServer, type SyncServer } from './servers/sync/sync-server.js';
 import { createSource } from './sources/create-source.js';
-import type { Source } from './sources/source.js';
+import { SourceFailureReason, type Source } from './sources/source.js';
 import { FlagStore } from './store/flag-store.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
@@ -119,7 +119,7 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
               if (r.changed) logger.info({ source: update.source, version: update.version, flags: store.evaluator().keys().length }, 'flag set updated');
               for (const w of r.warnings) logger.warn({ source: update.source, code: w.code, path: w.path }, w.message);
             } else {
-              metrics.sourceError(update.source, 'invalid_flags');
+              metrics.sourceError(update.source, SourceFailureReason.INVALID_FLAGS);
               logger.error(
                 { source: update.source, code: r.error.code, path: r.error.path },
                 `refused flag set from ${update.source}: ${r.error.message}; still serving the last good flags`,

@@ -6,6 +6,7 @@
  */
 import type { SourceConfig } from '../sources/source.js';
 import { ConfigError, quote } from './errors.js';
+import { parseS3Uri } from '../sources/uri.js';
 
 /** flagd's poll interval for http and blob sources when none is configured, in seconds. */
 export const DEFAULT_POLL_INTERVAL_SECONDS = 5;
@@ -42,7 +43,7 @@ export function sourceFromUri(uri: string, label: string): SourceConfig {
     throw bad(`source uri ${quote(uri)}: gRPC name-resolver URIs (envoy://, dns://, uds://, xds://) are not supported by vexil yet; use grpc://host:port`);
   }
   if (uri.startsWith('s3://')) {
-    const { uri: clean, options } = parseS3Uri(uri, label);
+    const { uri: clean, options } = normaliseS3Uri(uri, label);
     return { uri: clean, provider: 's3', interval: DEFAULT_POLL_INTERVAL_SECONDS, ...options };
   }
   if (uri.startsWith('gs://')) throw bad(`source uri ${quote(uri)}: gcs sources are not supported by vexil yet`);
@@ -207,7 +208,7 @@ function grpcSource(uri: string, field: Fields, label: string): SourceConfig {
 
 function s3Source(uri: string, field: Fields, label: string): SourceConfig {
   if (!uri.startsWith('s3://')) throw new ConfigError(`${label}: s3 source uri ${quote(uri)} must look like s3://bucket/key`);
-  const parsed = parseS3Uri(uri, label);
+  const parsed = normaliseS3Uri(uri, label);
   const out: Mutable<SourceConfig> = { uri: parsed.uri, provider: 's3', interval: field.interval(), ...parsed.options };
   const endpoint = field.string('endpoint');
   if (endpoint !== undefined) out.endpoint = checkEndpoint(endpoint, `${label}.endpoint`);
@@ -236,11 +237,13 @@ interface S3Options {
  * flagd's blob driver reads from the URL; they move into SourceConfig fields, and the uri keeps
  * only `s3://bucket/key`.
  */
-function parseS3Uri(uri: string, label: string): { uri: string; options: S3Options } {
+function normaliseS3Uri(uri: string, label: string): { uri: string; options: S3Options } {
   const queryAt = uri.indexOf('?');
   const path = uri.slice('s3://'.length, queryAt < 0 ? undefined : queryAt);
-  const slash = path.indexOf('/');
-  if (slash <= 0 || slash === path.length - 1) {
+  // The bucket/key split is the one the S3 source and repository use at run time.
+  try {
+    parseS3Uri(`s3://${path}`);
+  } catch {
     throw new ConfigError(`${label}: invalid s3 uri ${quote(uri)}: expected s3://bucket/key`);
   }
   const options: S3Options = {};
