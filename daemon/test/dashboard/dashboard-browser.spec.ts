@@ -434,30 +434,33 @@ describe('the dashboard in Chromium, against the daemon and an in-process provid
   });
 });
 
-describe('the dashboard with admin tokens', () => {
-  let dir: string;
-  let daemon: DaemonProcess;
-  let browser: Browser;
-
+/** A daemon over a copy of INITIAL (started with `args`) and a Chromium, for one describe block. */
+function daemonAndBrowser(name: string, args: string[] = []) {
+  const ctx = {} as { dir: string; daemon: DaemonProcess; browser: Browser };
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vexil-dashboard-tokens-'));
-    writeFileSync(join(dir, 'flags.json'), JSON.stringify(INITIAL));
-    daemon = await startDaemon(['-f', `file:${join(dir, 'flags.json')}`, '--admin-token', 'viewer-secret-1:viewer:vera', '--admin-token', 'editor-secret-1:editor:eddie']);
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    ctx.dir = mkdtempSync(join(tmpdir(), `vexil-dashboard-${name}-`));
+    writeFileSync(join(ctx.dir, 'flags.json'), JSON.stringify(INITIAL));
+    ctx.daemon = await startDaemon(['-f', `file:${join(ctx.dir, 'flags.json')}`, ...args]);
+    ctx.browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
   afterAll(async () => {
-    await browser?.close();
-    await daemon?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await ctx.browser?.close();
+    await ctx.daemon?.stop();
+    if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
   });
+  return ctx;
+}
+
+describe('the dashboard with admin tokens', () => {
+  const ctx = daemonAndBrowser('tokens', ['--admin-token', 'viewer-secret-1:viewer:vera', '--admin-token', 'editor-secret-1:editor:eddie']);
 
   it('asks for a token, keeps it for the session, sends it as Bearer, and shows 403 for a role too low', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     const auth: (string | undefined)[] = [];
     page.on('request', (r) => {
       if (r.url().includes('/api/v1/')) auth.push(r.headers()['authorization']);
     });
-    await page.goto(`http://127.0.0.1:${daemon.ports.management}/`);
+    await page.goto(`http://127.0.0.1:${ctx.daemon.ports.management}/`);
     await expect.poll(() => page.getByTestId('whoami').textContent()).toBe('token needed');
     expect(await page.getByTestId('flag-list-error').textContent()).toContain('UNAUTHENTICATED');
 
@@ -469,7 +472,7 @@ describe('the dashboard with admin tokens', () => {
     expect(auth.at(-1)).toBe('Bearer viewer-secret-1');
 
     // A viewer may look, not write.
-    await page.goto(`http://127.0.0.1:${daemon.ports.management}/#/flags/legacy-banner`);
+    await page.goto(`http://127.0.0.1:${ctx.daemon.ports.management}/#/flags/legacy-banner`);
     await page.waitForSelector('[data-testid="flag-detail"]');
     await page.getByTestId('rollout-slider').fill('10');
     await page.getByTestId('rollout-apply').click();
@@ -486,23 +489,18 @@ describe('the dashboard with admin tokens', () => {
 });
 
 describe('the dashboard behind a proxy that answers an API read with its own HTML page', () => {
-  let dir: string;
-  let daemon: DaemonProcess;
+  const ctx = daemonAndBrowser('proxy');
   let proxy: Server;
-  let browser: Browser;
   let base: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vexil-dashboard-proxy-'));
-    writeFileSync(join(dir, 'flags.json'), JSON.stringify(INITIAL));
-    daemon = await startDaemon(['-f', `file:${join(dir, 'flags.json')}`]);
     // What a sign-in proxy does when its session has run out: 200 and a login page, not the API's JSON.
     proxy = createServer((req, res) => {
       if (req.url?.startsWith('/api/v1/flags')) {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Please sign in</body></html>');
         return;
       }
-      const upstream = request({ host: '127.0.0.1', port: daemon.ports.management, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const upstream = request({ host: '127.0.0.1', port: ctx.daemon.ports.management, method: req.method, path: req.url, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });
@@ -510,17 +508,13 @@ describe('the dashboard behind a proxy that answers an API read with its own HTM
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
   afterAll(async () => {
-    await browser?.close();
     await new Promise((resolve) => proxy?.close(resolve));
-    await daemon?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows the answer as a BAD_RESPONSE error instead of an empty flag list', async () => {
-    const page = await browser.newPage();
+    const page = await ctx.browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(`${base}/`);

@@ -70,23 +70,24 @@ export function locateJsonError(text) {
       i++;
     }
   };
-  const digits = () => {
-    if (!(text[i] >= '0' && text[i] <= '9')) fail('a digit');
-    while (text[i] >= '0' && text[i] <= '9') i++;
+  /**
+   * Moves past what `re` (sticky) matches at i.
+   * @param {RegExp} re
+   * @returns {boolean} whether it matched at least one character
+   */
+  const skip = (re) => {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (m) i += m[0].length;
+    return m !== null && m[0] !== '';
   };
+  // Part by part, so that a fault is placed at the first character that does not fit: an integer
+  // part (a lone 0, or digits), then a fraction and an exponent, each needing digits once begun.
   const number = () => {
-    if (text[i] === '-') i++;
-    if (text[i] === '0') i++;
-    else digits();
-    if (text[i] === '.') {
-      i++;
-      digits();
-    }
-    if (text[i] === 'e' || text[i] === 'E') {
-      i++;
-      if (text[i] === '+' || text[i] === '-') i++;
-      digits();
-    }
+    skip(/-/y);
+    if (!skip(/0|\d+/y)) fail('a digit');
+    if (skip(/\./y) && !skip(/\d+/y)) fail('a digit');
+    if (skip(/[eE][+-]?/y) && !skip(/\d+/y)) fail('a digit');
   };
   // An object's or an array's members, comma-separated up to `close`; the opening bracket is at i.
   /**
@@ -100,13 +101,11 @@ export function locateJsonError(text) {
     for (;;) {
       member();
       ws();
-      if (text[i] === ',') {
-        i++;
-        continue;
-      }
-      if (text[i] === close) return void i++;
-      fail(`"," or "${close}"`);
+      if (text[i] !== ',') break;
+      i++;
     }
+    if (text[i] !== close) fail(`"," or "${close}"`);
+    i++;
   };
   const property = () => {
     ws();
