@@ -7,7 +7,7 @@
  * them, so they are located from the package root, which is four levels up from both
  * `src/servers/management/dashboard/index.ts` and `dist/servers/management/dashboard/index.js`.
  * The package ships `src`, so the same URL works from the source tree (vitest), from `dist` and
- * from an installed package. They are read once, at registration, into memory (about 70 KB):
+ * from an installed package. They are read once, at registration, into memory (about 80 KB):
  * the page's modules (app.js, views/*.js, ...) import each other by relative path under
  * `/dashboard/`, which `script-src 'self'` allows.
  *
