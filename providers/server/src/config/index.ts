@@ -3,6 +3,7 @@ export {
   DEFAULTS,
   ENV_VARS,
   defaultContextEnricher,
+  optionsHelp,
   resolveConfig,
   type CacheType,
   type ContextEnricher,

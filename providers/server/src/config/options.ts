@@ -17,7 +17,7 @@
  * uses as meant is accepted too, even where we would not have designed it so.
  */
 import type { EvaluationContext } from '@openfeature/server-sdk';
-import { ProviderConfigError } from '@vexil/shared';
+import { FLAGD_SELECTOR_HEADER, ProviderConfigError } from '@vexil/shared';
 import { grpcStatusCode } from './grpc-status.js';
 
 /**
@@ -35,239 +35,6 @@ export type CacheType = 'lru' | 'disabled';
  * to the evaluation context merged into every in-process evaluation.
  */
 export type ContextEnricher = (syncContext: EvaluationContext | null) => EvaluationContext;
-
-export interface VexilProviderOptions {
-  /**
-   * `rpc`, `in-process` or `file` (any case; `grpc` is read as `rpc`). `in-process` with an
-   * `offlineFlagSourcePath` resolves to `file`; `file` without one is an error.
-   * @default 'rpc' — env FLAGD_RESOLVER
-   */
-  resolverType?: ResolverType;
-  /** Host of flagd (or Vexil). @default 'localhost' — env FLAGD_HOST */
-  host?: string;
-  /**
-   * Port of the evaluation service (rpc) or the sync service (in-process).
-   * @default 8013 for rpc, 8015 for in-process — env FLAGD_PORT; in-process also FLAGD_SYNC_PORT, which wins over FLAGD_PORT
-   */
-  port?: number;
-  /**
-   * A gRPC target used instead of host and port (custom name resolution, e.g. `dns:///flagd:8013`).
-   * `socketPath` wins over it. @default undefined — env FLAGD_TARGET_URI
-   */
-  targetUri?: string;
-  /** Connect with TLS. @default false — env FLAGD_TLS (`true` or `false`, any case) */
-  tls?: boolean;
-  /** Connect to this unix domain socket instead of host and port. @default undefined — env FLAGD_SOCKET_PATH */
-  socketPath?: string;
-  /**
-   * PEM file of the root certificates that verify the server, with `tls`; the system roots otherwise.
-   * @default undefined — env FLAGD_SERVER_CERT_PATH
-   */
-  certPath?: string;
-  /** Deadline of unary calls and of the wait for the first connection, in ms. @default 500 — env FLAGD_DEADLINE_MS */
-  deadlineMs?: number;
-  /**
-   * Deadline of the event and sync streams in ms, after which they are reopened (an
-   * application-level keepalive); 0 means none. @default 600000 — env FLAGD_STREAM_DEADLINE_MS
-   */
-  streamDeadlineMs?: number;
-  /** First delay before a broken stream is retried, in ms. @default 1000 — env FLAGD_RETRY_BACKOFF_MS */
-  retryBackoffMs?: number;
-  /** Longest delay between stream retries, in ms. @default 12000 — env FLAGD_RETRY_BACKOFF_MAX_MS */
-  retryBackoffMaxMs?: number;
-  /**
-   * Seconds the provider stays STALE after losing its connection before it turns ERROR.
-   * @default 5 — env FLAGD_RETRY_GRACE_PERIOD
-   */
-  retryGracePeriod?: number;
-  /** HTTP/2 keepalive ping interval in ms; 0 disables it. @default 0 — env FLAGD_KEEP_ALIVE_TIME_MS */
-  keepAliveTime?: number;
-  /** Cache of static flags' resolutions (rpc only). @default 'lru' — env FLAGD_CACHE */
-  cache?: CacheType;
-  /** Entries in the rpc cache. @default 1000 — env FLAGD_MAX_CACHE_SIZE */
-  maxCacheSize?: number;
-  /** Selects one flag source of the sync service (in-process). @default undefined — env FLAGD_SOURCE_SELECTOR */
-  selector?: string;
-  /** Sent as `provider_id` in sync requests (in-process). @default undefined — env FLAGD_PROVIDER_ID */
-  providerId?: string;
-  /**
-   * A flag definition file to evaluate offline; with `in-process` (or `file`) it replaces the sync
-   * connection. @default undefined — env FLAGD_OFFLINE_FLAG_SOURCE_PATH
-   */
-  offlineFlagSourcePath?: string;
-  /** How often the offline flag file is checked for changes, in ms. @default 5000 — env FLAGD_OFFLINE_POLL_MS */
-  offlinePollIntervalMs?: number;
-  /** `:authority` of requests, when routing through a proxy such as Envoy. @default undefined — env FLAGD_DEFAULT_AUTHORITY */
-  defaultAuthority?: string;
-  /**
-   * gRPC status names (`PERMISSION_DENIED`, `UNAUTHENTICATED`, ...) that, on the first connection
-   * attempt, make the provider give up (PROVIDER_FATAL) instead of retrying.
-   * @default [] — env FLAGD_FATAL_STATUS_CODES (comma-separated)
-   */
-  fatalStatusCodes?: readonly string[];
-  /**
-   * Turns the sync stream's `sync_context` into the context merged into every in-process
-   * evaluation. @default `(syncContext) => syncContext ?? {}` — no env
-   */
-  contextEnricher?: ContextEnricher;
-}
-
-/** Every option with its default applied, validated and frozen. */
-export interface ResolvedConfig {
-  /** `file` when `in-process` was asked for with an offlineFlagSourcePath, or `file` itself. */
-  readonly resolverType: ResolverType;
-  readonly host: string;
-  readonly port: number;
-  readonly targetUri: string | undefined;
-  /**
-   * The gRPC channel target: `unix:<socketPath>` if socketPath is set, else targetUri if set,
-   * else `host:port` (an IPv6 host in brackets).
-   */
-  readonly grpcTarget: string;
-  readonly tls: boolean;
-  readonly socketPath: string | undefined;
-  readonly certPath: string | undefined;
-  readonly deadlineMs: number;
-  readonly streamDeadlineMs: number;
-  readonly retryBackoffMs: number;
-  readonly retryBackoffMaxMs: number;
-  /** In seconds, as configured. */
-  readonly retryGracePeriod: number;
-  readonly keepAliveTime: number;
-  readonly cache: CacheType;
-  readonly maxCacheSize: number;
-  readonly selector: string | undefined;
-  readonly providerId: string | undefined;
-  /** Kept in rpc mode too (it is only read in file mode), as config.feature expects. */
-  readonly offlineFlagSourcePath: string | undefined;
-  readonly offlinePollIntervalMs: number;
-  readonly defaultAuthority: string | undefined;
-  /** The names as given, trimmed, in order; unknown ones included. */
-  readonly fatalStatusCodes: readonly string[];
-  /** The numeric gRPC codes of the known names, without duplicates. */
-  readonly fatalStatusCodeNumbers: readonly number[];
-  /** Names that are no gRPC status; the provider should log a warning for each, as 0.16.1 does. */
-  readonly unknownFatalStatusCodes: readonly string[];
-  readonly contextEnricher: ContextEnricher;
-}
-
-/** The environment variable of each option. */
-export const ENV_VARS = Object.freeze({
-  resolverType: 'FLAGD_RESOLVER',
-  host: 'FLAGD_HOST',
-  port: 'FLAGD_PORT',
-  /** In-process only; wins over FLAGD_PORT. */
-  syncPort: 'FLAGD_SYNC_PORT',
-  targetUri: 'FLAGD_TARGET_URI',
-  tls: 'FLAGD_TLS',
-  socketPath: 'FLAGD_SOCKET_PATH',
-  certPath: 'FLAGD_SERVER_CERT_PATH',
-  deadlineMs: 'FLAGD_DEADLINE_MS',
-  streamDeadlineMs: 'FLAGD_STREAM_DEADLINE_MS',
-  retryBackoffMs: 'FLAGD_RETRY_BACKOFF_MS',
-  retryBackoffMaxMs: 'FLAGD_RETRY_BACKOFF_MAX_MS',
-  retryGracePeriod: 'FLAGD_RETRY_GRACE_PERIOD',
-  keepAliveTime: 'FLAGD_KEEP_ALIVE_TIME_MS',
-  cache: 'FLAGD_CACHE',
-  maxCacheSize: 'FLAGD_MAX_CACHE_SIZE',
-  selector: 'FLAGD_SOURCE_SELECTOR',
-  providerId: 'FLAGD_PROVIDER_ID',
-  offlineFlagSourcePath: 'FLAGD_OFFLINE_FLAG_SOURCE_PATH',
-  offlinePollIntervalMs: 'FLAGD_OFFLINE_POLL_MS',
-  defaultAuthority: 'FLAGD_DEFAULT_AUTHORITY',
-  fatalStatusCodes: 'FLAGD_FATAL_STATUS_CODES',
-} as const);
-
-/** The defaults of config.feature's option table. */
-export const DEFAULTS = Object.freeze({
-  resolverType: 'rpc',
-  host: 'localhost',
-  rpcPort: 8013,
-  inProcessPort: 8015,
-  tls: false,
-  deadlineMs: 500,
-  streamDeadlineMs: 600_000,
-  retryBackoffMs: 1000,
-  // Differs from 0.16.1, whose code uses 5000 here and 10 for retryGracePeriod: config.feature's
-  // table and scenarios say 12000 and 5, as do the other languages' providers, and 0.16.1's own
-  // type documentation says 5. A default has no configuration to change, so following the
-  // spec costs drop-in users nothing.
-  retryBackoffMaxMs: 12_000,
-  retryGracePeriod: 5,
-  keepAliveTime: 0,
-  cache: 'lru',
-  maxCacheSize: 1000,
-  offlinePollIntervalMs: 5000,
-} as const);
-
-/** The official default: the sync context itself, or an empty context before there is one. */
-export const defaultContextEnricher: ContextEnricher = (syncContext) => syncContext ?? {};
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * Resolves options and environment into a frozen ResolvedConfig; throws a ProviderConfigError
- * (code INVALID_OPTION) naming the option or variable for the first value that cannot be used.
- * `env` is a parameter so that callers and tests need not touch `process.env`.
- */
-export function resolveConfig(options: VexilProviderOptions = {}, env: Env = process.env): ResolvedConfig {
-  // `null` as well as `undefined` means "no options", as JavaScript callers may pass either.
-  const read = new Reader(options ?? {}, env);
-
-  const requested = read.resolver();
-  const offlineFlagSourcePath = read.optionalString('offlineFlagSourcePath');
-  // As in 0.16.1, in-process with a flag file reads the file instead of connecting; config.feature
-  // calls that mode `file`. rpc ignores the path (and keeps it), as config.feature expects.
-  let resolverType: ResolverType = requested?.value ?? DEFAULTS.resolverType;
-  if (resolverType === 'in-process' && offlineFlagSourcePath !== undefined) resolverType = 'file';
-  if (resolverType === 'file' && offlineFlagSourcePath === undefined) {
-    throw new ProviderConfigError(
-      requested?.source ?? 'resolverType',
-      `resolver "file" needs offlineFlagSourcePath (or ${ENV_VARS.offlineFlagSourcePath})`,
-    );
-  }
-
-  const host = read.host();
-  const port = read.port(resolverType);
-  const targetUri = read.optionalString('targetUri');
-  const socketPath = read.optionalString('socketPath');
-  const fatal = read.fatalStatusCodes();
-
-  const config: ResolvedConfig = {
-    resolverType,
-    host,
-    port,
-    targetUri,
-    grpcTarget: grpcTarget(host, port, targetUri, socketPath),
-    tls: read.boolean('tls', DEFAULTS.tls),
-    socketPath,
-    certPath: read.optionalString('certPath'),
-    deadlineMs: read.number('deadlineMs', DEFAULTS.deadlineMs, MILLISECONDS_FROM_1),
-    streamDeadlineMs: read.number('streamDeadlineMs', DEFAULTS.streamDeadlineMs, {
-      ...MILLISECONDS_FROM_0,
-      expected: `a number of milliseconds from 0 (no deadline) to ${MAX_TIMER_MS}`,
-    }),
-    retryBackoffMs: read.number('retryBackoffMs', DEFAULTS.retryBackoffMs, MILLISECONDS_FROM_0),
-    retryBackoffMaxMs: read.number('retryBackoffMaxMs', DEFAULTS.retryBackoffMaxMs, MILLISECONDS_FROM_0),
-    retryGracePeriod: read.number('retryGracePeriod', DEFAULTS.retryGracePeriod, GRACE_SECONDS),
-    keepAliveTime: read.number('keepAliveTime', DEFAULTS.keepAliveTime, {
-      ...MILLISECONDS_FROM_0,
-      expected: `a number of milliseconds from 0 (no keepalive) to ${MAX_TIMER_MS}`,
-    }),
-    cache: read.cache(),
-    maxCacheSize: read.number('maxCacheSize', DEFAULTS.maxCacheSize, CACHE_SIZE),
-    selector: read.optionalString('selector'),
-    providerId: read.optionalString('providerId'),
-    offlineFlagSourcePath,
-    offlinePollIntervalMs: read.number('offlinePollIntervalMs', DEFAULTS.offlinePollIntervalMs, MILLISECONDS_FROM_1),
-    defaultAuthority: read.optionalString('defaultAuthority'),
-    fatalStatusCodes: Object.freeze(fatal.names),
-    fatalStatusCodeNumbers: Object.freeze(fatal.numbers),
-    unknownFatalStatusCodes: Object.freeze(fatal.unknown),
-    contextEnricher: read.contextEnricher(),
-  };
-  return Object.freeze(config);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Numbers
@@ -312,37 +79,265 @@ const CACHE_SIZE: NumberRule = {
   expected: 'a whole number of entries, at least 1 (cache "disabled" turns the cache off)',
 };
 
-/**
- * Environment variables whose value 0 counts as not set. 0.16.1 reads these with
- * `Number(value) && ...`, so FLAGD_PORT=0 or FLAGD_STREAM_DEADLINE_MS=0 gives the default (and
- * FLAGD_MAX_CACHE_SIZE=0 becomes 1000 later); we keep that so that an environment written for
- * the official provider means the same here. FLAGD_RETRY_GRACE_PERIOD is read without that
- * guard upstream, so its 0 is a real 0. FLAGD_OFFLINE_POLL_MS (not in 0.16.1) follows the rule
- * of the other numbers.
- */
-const ZERO_IS_UNSET = new Set<string>([
-  ENV_VARS.port,
-  ENV_VARS.syncPort,
-  ENV_VARS.deadlineMs,
-  ENV_VARS.streamDeadlineMs,
-  ENV_VARS.retryBackoffMs,
-  ENV_VARS.retryBackoffMaxMs,
-  ENV_VARS.keepAliveTime,
-  ENV_VARS.maxCacheSize,
-  ENV_VARS.offlinePollIntervalMs,
-]);
+// ---------------------------------------------------------------------------------------------
+// The option table: one entry per option drives its parsing, default, variable and README row
 
-type NumberOption = {
-  [K in keyof VexilProviderOptions]-?: NonNullable<VexilProviderOptions[K]> extends number ? K : never;
-}[keyof VexilProviderOptions];
-type StringOption = {
-  [K in keyof VexilProviderOptions]-?: NonNullable<VexilProviderOptions[K]> extends string ? K : never;
-}[keyof VexilProviderOptions];
+/**
+ * One option of the table. `In` is what a caller may pass (VexilProviderOptions), `Out` what
+ * ResolvedConfig holds.
+ */
+interface OptionSpec<In, Out> {
+  /** The FLAGD_* variable; none for options that cannot come from text (contextEnricher). */
+  readonly env?: string;
+  /** The default, where it is one value; DEFAULTS lists these. */
+  readonly default?: Out & (string | number | boolean);
+  /** The README's default column, where `default` alone does not say it. */
+  readonly shownDefault?: string;
+  /** The README's last column: what the option does, in a few words. */
+  readonly help: string;
+  /** The option, else the variable(s), else the default; throws a ProviderConfigError naming the option or variable. */
+  readonly read: (r: Reader, key: string) => Out;
+  /** Type only, never set: what callers may pass. */
+  readonly input?: In;
+}
+
+/**
+ * Declares an entry: `spec<In, Out>()({...})`. Curried so that In and Out are given while the
+ * entry's own literal types (its variable's name, its default) are kept for ENV_VARS and DEFAULTS.
+ */
+const spec =
+  <In, Out = In>() =>
+  <const S extends Omit<OptionSpec<In, Out>, 'input'>>(s: S): S & { readonly input?: In } =>
+    s;
+/** A string option with no default. */
+const text = <E extends string>(env: E, help: string) =>
+  spec<string, string | undefined>()({ env, help, read: (r, key) => r.optionalString(key, env) });
+/**
+ * A number option. `zeroIsUnset`: the variable's 0 reads as not set, as @openfeature/flagd-provider
+ * 0.16.1 reads most numbers with `Number(value) && ...`, so FLAGD_DEADLINE_MS=0 gives the default
+ * (and FLAGD_MAX_CACHE_SIZE=0 becomes 1000 later); an environment written for the official
+ * provider then means the same here. FLAGD_OFFLINE_POLL_MS (not in 0.16.1) follows that rule too;
+ * an explicit option 0 is always a 0.
+ */
+const number = <E extends string, D extends number>(env: E, fallback: D, rule: NumberRule, help: string, zeroIsUnset = true) =>
+  spec<number>()({ env, default: fallback, help, read: (r, key) => r.number(key, [env], fallback, rule, zeroIsUnset) });
+
+/** In-process only; wins over FLAGD_PORT. */
+const SYNC_PORT_ENV = 'FLAGD_SYNC_PORT';
+const RPC_PORT = 8013;
+const IN_PROCESS_PORT = 8015;
+
+/**
+ * Every option, in the order they are checked (so that of several bad values the same one is
+ * reported each time), which is also the order of the README's option table. Option names,
+ * variables, types and defaults are flagd's (see the top of this file).
+ */
+const OPTIONS = {
+  /**
+   * `rpc`, `in-process` or `file` (any case; `grpc` is read as `rpc`). `in-process` with an
+   * `offlineFlagSourcePath` resolves to `file`; `file` without one is an error.
+   */
+  resolverType: spec<ResolverType>()({
+    env: 'FLAGD_RESOLVER',
+    default: 'rpc',
+    help: '`rpc`, `in-process` or `file` (any case); `in-process` with `offlineFlagSourcePath` is `file`',
+    read: (r) => r.resolver(),
+  }),
+  /** Host of flagd (or Vexil). */
+  host: spec<string>()({ env: 'FLAGD_HOST', default: 'localhost', help: 'host of flagd or Vexil', read: (r) => r.host() }),
+  /** Port of the evaluation service (rpc) or the sync service (in-process); in-process, FLAGD_SYNC_PORT wins over FLAGD_PORT. */
+  port: spec<number>()({
+    env: 'FLAGD_PORT',
+    shownDefault: `${RPC_PORT} (rpc), ${IN_PROCESS_PORT} (in-process)`,
+    help: `evaluation port (rpc) or sync port; in-process \`${SYNC_PORT_ENV}\` wins`,
+    read: (r) => r.port(),
+  }),
+  /**
+   * A gRPC target used instead of host and port (custom name resolution, e.g. `dns:///flagd:8013`).
+   * `socketPath` wins over it.
+   */
+  targetUri: text('FLAGD_TARGET_URI', 'gRPC target instead of host and port; `envoy://host:port/service` dials host:port with the service as authority'),
+  /** Connect to this unix domain socket instead of host and port. */
+  socketPath: text('FLAGD_SOCKET_PATH', 'unix domain socket instead of host and port'),
+  /**
+   * gRPC status names (`PERMISSION_DENIED`, `UNAUTHENTICATED`, ...) that, on the first connection
+   * attempt, make the provider give up (PROVIDER_FATAL) instead of retrying. The variable is
+   * comma-separated. Resolved: the names as given, trimmed, in order, unknown ones included.
+   */
+  fatalStatusCodes: spec<readonly string[]>()({
+    env: 'FLAGD_FATAL_STATUS_CODES',
+    shownDefault: 'none',
+    help: 'gRPC status names (e.g. `PERMISSION_DENIED`) that end the first connection attempt for good (comma-separated)',
+    read: (r) => r.fatalStatusCodes(),
+  }),
+  /** Connect with TLS (`true` or `false`, any case). */
+  tls: spec<boolean>()({ env: 'FLAGD_TLS', default: false, help: 'connect with TLS', read: (r, key) => r.boolean(key, 'FLAGD_TLS', false) }),
+  /** PEM file of the root certificates that verify the server, with `tls`; the system roots otherwise. */
+  certPath: text('FLAGD_SERVER_CERT_PATH', 'PEM root certificates for `tls`; the system roots when none is given'),
+  /** Deadline of unary calls and of the wait for the first connection, in ms. */
+  deadlineMs: number('FLAGD_DEADLINE_MS', 500, MILLISECONDS_FROM_1, 'ms: unary calls, and the time `initialize` waits for the first flag set'),
+  /**
+   * Deadline of the event and sync streams in ms, after which they are reopened (an
+   * application-level keepalive); 0 means none.
+   */
+  streamDeadlineMs: number(
+    'FLAGD_STREAM_DEADLINE_MS',
+    600_000,
+    { ...MILLISECONDS_FROM_0, expected: `a number of milliseconds from 0 (no deadline) to ${MAX_TIMER_MS}` },
+    'ms before streams are reopened (at once); 0: never',
+  ),
+  /** First delay before a broken stream is retried, in ms. */
+  retryBackoffMs: number('FLAGD_RETRY_BACKOFF_MS', 1000, MILLISECONDS_FROM_0, 'ms: first delay before a broken stream is retried'),
+  // Differs from 0.16.1, whose code uses 5000 here and 10 for retryGracePeriod: config.feature's
+  // table and scenarios say 12000 and 5, as do the other languages' providers, and 0.16.1's own
+  // type documentation says 5. A default has no configuration to change, so following the
+  // spec costs drop-in users nothing.
+  /** Longest delay between stream retries, in ms. */
+  retryBackoffMaxMs: number('FLAGD_RETRY_BACKOFF_MAX_MS', 12_000, MILLISECONDS_FROM_0, 'ms: longest delay between stream retries'),
+  /** Seconds the provider stays STALE after losing its connection before it turns ERROR. */
+  // 0.16.1 reads this variable without the `Number(value) &&` guard, so its 0 is a real 0.
+  retryGracePeriod: number('FLAGD_RETRY_GRACE_PERIOD', 5, GRACE_SECONDS, 'seconds STALE after the connection is lost, then ERROR', false),
+  /** HTTP/2 keepalive ping interval in ms; 0 disables it. */
+  keepAliveTime: number(
+    'FLAGD_KEEP_ALIVE_TIME_MS',
+    0,
+    { ...MILLISECONDS_FROM_0, expected: `a number of milliseconds from 0 (no keepalive) to ${MAX_TIMER_MS}` },
+    'ms between HTTP/2 keepalive pings; 0: off',
+  ),
+  /** Cache of static flags' resolutions (rpc only). */
+  cache: spec<CacheType>()({ env: 'FLAGD_CACHE', default: 'lru', help: '`lru` or `disabled`: the rpc cache of STATIC results', read: (r) => r.cache() }),
+  /** Entries in the rpc cache. */
+  maxCacheSize: number('FLAGD_MAX_CACHE_SIZE', 1000, CACHE_SIZE, 'entries in the rpc cache'),
+  /** Selects the flag set: sent with every rpc call and sync request. */
+  selector: text('FLAGD_SOURCE_SELECTOR', `the flag set to use: sent as the \`${FLAGD_SELECTOR_HEADER}\` header (and the sync request's field)`),
+  /** Sent as `provider_id` in sync requests (in-process). */
+  providerId: text('FLAGD_PROVIDER_ID', '`provider_id` of sync requests'),
+  /**
+   * A flag definition file to evaluate offline; with `in-process` (or `file`) it replaces the sync
+   * connection. Kept in rpc mode too (where it is not read), as config.feature expects.
+   */
+  offlineFlagSourcePath: text('FLAGD_OFFLINE_FLAG_SOURCE_PATH', 'a JSON or YAML flag file to evaluate instead of syncing (`file` mode), watched'),
+  /** How often the offline flag file is checked for changes, in ms. */
+  offlinePollIntervalMs: number('FLAGD_OFFLINE_POLL_MS', 5000, MILLISECONDS_FROM_1, 'ms between checks of the flag file'),
+  /** `:authority` of requests, when routing through a proxy such as Envoy. */
+  defaultAuthority: text('FLAGD_DEFAULT_AUTHORITY', '`:authority` of requests, behind a proxy such as Envoy'),
+  /**
+   * Turns the sync stream's `sync_context` into the context merged into every in-process
+   * evaluation. Default: `(syncContext) => syncContext ?? {}`.
+   */
+  contextEnricher: spec<ContextEnricher>()({
+    shownDefault: '`(syncContext) => syncContext ?? {}`',
+    help: "maps the sync stream's `sync_context` to a context merged over each in-process evaluation's",
+    read: (r) => r.contextEnricher(),
+  }),
+};
+
+type Options = typeof OPTIONS;
+type OptionKey = keyof Options;
+type InputOf<S> = S extends { readonly input?: infer In } ? In : never;
+type OutputOf<S> = S extends { readonly read: (...args: never[]) => infer Out } ? Out : never;
+
+/** What the constructor takes: every option optional; `undefined` and `null` count as not set. */
+export type VexilProviderOptions = { [K in OptionKey]?: InputOf<Options[K]> };
+
+/** Every option with its default applied, validated and frozen. */
+export type ResolvedConfig = { readonly [K in OptionKey]: OutputOf<Options[K]> } & {
+  /**
+   * The gRPC channel target: `unix:<socketPath>` if socketPath is set, else targetUri if set,
+   * else `host:port` (an IPv6 host in brackets).
+   */
+  readonly grpcTarget: string;
+  /** The numeric gRPC codes of the known fatalStatusCodes, without duplicates. */
+  readonly fatalStatusCodeNumbers: readonly number[];
+  /** fatalStatusCodes that are no gRPC status; the provider logs a warning for each, as 0.16.1 does. */
+  readonly unknownFatalStatusCodes: readonly string[];
+};
+
+/** The table's entries, typed as what every entry is. */
+const entries = () => Object.entries(OPTIONS) as [OptionKey, OptionSpec<unknown, unknown>][];
+
+type EnvOptionKey = { [K in OptionKey]: Options[K] extends { env: string } ? K : never }[OptionKey];
+type EnvOf<K extends EnvOptionKey> = Options[K] extends { env: infer E } ? E : never;
+
+/** The environment variable of each option, and `syncPort`: FLAGD_SYNC_PORT, in-process only, which wins over FLAGD_PORT. */
+export const ENV_VARS = Object.freeze(
+  Object.fromEntries(
+    entries().flatMap(([key, s]): [string, string][] =>
+      s.env === undefined ? [] : key === 'port' ? [[key, s.env], ['syncPort', SYNC_PORT_ENV]] : [[key, s.env]],
+    ),
+  ) as { readonly [K in EnvOptionKey]: EnvOf<K> } & { readonly syncPort: typeof SYNC_PORT_ENV },
+);
+
+type DefaultKey = { [K in OptionKey]: Options[K] extends { default: unknown } ? K : never }[OptionKey];
+type DefaultOf<K extends DefaultKey> = Options[K] extends { default: infer D } ? D : never;
+
+/**
+ * The defaults of config.feature's option table: every option whose default is one value, and
+ * the port's two, `rpcPort` and `inProcessPort`.
+ */
+export const DEFAULTS = Object.freeze({
+  ...(Object.fromEntries(
+    entries().flatMap(([key, s]) => (s.default === undefined ? [] : [[key, s.default]])),
+  ) as { readonly [K in DefaultKey]: DefaultOf<K> }),
+  rpcPort: RPC_PORT,
+  inProcessPort: IN_PROCESS_PORT,
+});
+
+/** The official default: the sync context itself, or an empty context before there is one. */
+export const defaultContextEnricher: ContextEnricher = (syncContext) => syncContext ?? {};
+
+/**
+ * The options as a Markdown table (option, variable, default, what), in the order they are
+ * checked: the server provider README's option table is this text, and a test keeps it so.
+ */
+export function optionsHelp(): string {
+  const rows = entries().map(([key, s]) => {
+    const env = s.env === undefined ? 'none' : key === 'port' ? `\`${s.env}\`, \`${SYNC_PORT_ENV}\`` : `\`${s.env}\``;
+    const shown = s.shownDefault ?? (s.default === undefined ? 'none' : typeof s.default === 'number' ? String(s.default) : `\`${s.default}\``);
+    return `| \`${key}\` | ${env} | ${shown} | ${s.help} |`;
+  });
+  return ['| option | variable | default | what |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Resolves options and environment into a frozen ResolvedConfig; throws a ProviderConfigError
+ * (code INVALID_OPTION) naming the option or variable for the first value that cannot be used.
+ * `env` is a parameter so that callers and tests need not touch `process.env`.
+ */
+export function resolveConfig(options: VexilProviderOptions = {}, env: Env = process.env): ResolvedConfig {
+  // `null` as well as `undefined` means "no options", as JavaScript callers may pass either.
+  const read = new Reader(options ?? {}, env);
+  const config: Record<string, unknown> = {};
+  for (const key of Object.keys(OPTIONS) as OptionKey[]) config[key] = read.get(key);
+  const resolved = config as { [K in OptionKey]: OutputOf<Options[K]> };
+
+  // Unknown names are kept, not refused: 0.16.1 warns and carries on, and config.feature
+  // expects arbitrary names ("A, B") to be taken as they are. The provider logs them.
+  const numbers = new Set<number>();
+  const unknown: string[] = [];
+  for (const name of resolved.fatalStatusCodes) {
+    const code = grpcStatusCode(name);
+    if (code === undefined) unknown.push(name);
+    else numbers.add(code);
+  }
+  return Object.freeze({
+    ...resolved,
+    fatalStatusCodes: Object.freeze(resolved.fatalStatusCodes),
+    grpcTarget: grpcTarget(resolved.host, resolved.port, resolved.targetUri, resolved.socketPath),
+    fatalStatusCodeNumbers: Object.freeze([...numbers]),
+    unknownFatalStatusCodes: Object.freeze(unknown),
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reading one option: the option, else its variable(s), else the default
 
 class Reader {
+  /** Values read so far: options that depend on others (port on resolverType) read them on demand. */
+  private readonly values = new Map<OptionKey, unknown>();
+
   constructor(
     private readonly options: VexilProviderOptions,
     private readonly env: Env,
@@ -354,8 +349,13 @@ class Reader {
     }
   }
 
+  get<K extends OptionKey>(key: K): OutputOf<Options[K]> {
+    if (!this.values.has(key)) this.values.set(key, (OPTIONS[key] as OptionSpec<unknown, unknown>).read(this, key));
+    return this.values.get(key) as OutputOf<Options[K]>;
+  }
+
   /** The option's value, if given; `null` counts as not given (JavaScript callers use it so). */
-  private option(key: keyof VexilProviderOptions): unknown {
+  private option(key: string): unknown {
     const value = (this.options as Record<string, unknown>)[key];
     return value === null ? undefined : value;
   }
@@ -366,14 +366,29 @@ class Reader {
     return value === undefined || value === '' ? undefined : value;
   }
 
-  resolver(): { value: ResolverType; source: string } | undefined {
+  resolver(): ResolverType {
+    const env = OPTIONS.resolverType.env;
+    let requested: { value: ResolverType; source: string } | undefined;
     const option = this.option('resolverType');
-    if (option !== undefined) return { value: parseResolver('resolverType', option), source: 'resolverType' };
-    const text = this.variable(ENV_VARS.resolverType);
-    // Differs from 0.16.1, which ignores an unknown FLAGD_RESOLVER (and treats an unknown
-    // resolverType option as rpc): a misspelt mode silently turning into rpc is hard to find.
-    if (text !== undefined) return { value: parseResolver(ENV_VARS.resolverType, text), source: ENV_VARS.resolverType };
-    return undefined;
+    if (option !== undefined) requested = { value: parseResolver('resolverType', option), source: 'resolverType' };
+    else {
+      const text = this.variable(env);
+      // Differs from 0.16.1, which ignores an unknown FLAGD_RESOLVER (and treats an unknown
+      // resolverType option as rpc): a misspelt mode silently turning into rpc is hard to find.
+      if (text !== undefined) requested = { value: parseResolver(env, text), source: env };
+    }
+    // As in 0.16.1, in-process with a flag file reads the file instead of connecting; config.feature
+    // calls that mode `file`. rpc ignores the path (and keeps it), as config.feature expects.
+    const offlineFlagSourcePath = this.get('offlineFlagSourcePath');
+    let resolverType: ResolverType = requested?.value ?? OPTIONS.resolverType.default;
+    if (resolverType === 'in-process' && offlineFlagSourcePath !== undefined) resolverType = 'file';
+    if (resolverType === 'file' && offlineFlagSourcePath === undefined) {
+      throw new ProviderConfigError(
+        requested?.source ?? 'resolverType',
+        `resolver "file" needs offlineFlagSourcePath (or ${OPTIONS.offlineFlagSourcePath.env})`,
+      );
+    }
+    return resolverType;
   }
 
   host(): string {
@@ -385,90 +400,78 @@ class Reader {
       }
       return option;
     }
-    return this.variable(ENV_VARS.host) ?? DEFAULTS.host;
+    return this.variable(OPTIONS.host.env) ?? OPTIONS.host.default;
   }
 
-  port(resolverType: ResolverType): number {
+  port(): number {
+    const resolverType = this.get('resolverType');
     const option = this.option('port');
     if (option !== undefined) return parseNumber('port', option, PORT);
     // FLAGD_SYNC_PORT names the sync service's port, so only modes that sync read it.
     // Differs from 0.16.1, which lets it override FLAGD_PORT in rpc mode too and then calls the
     // evaluation service on the sync port.
-    const names: string[] = resolverType === 'rpc' ? [ENV_VARS.port] : [ENV_VARS.syncPort, ENV_VARS.port];
-    const fromEnv = this.numberFromEnv(names, PORT);
+    const names = resolverType === 'rpc' ? [OPTIONS.port.env] : [SYNC_PORT_ENV, OPTIONS.port.env];
+    const fromEnv = this.numberFromEnv(names, PORT, true);
     if (fromEnv !== undefined) return fromEnv;
     // Differs from 0.16.1, which picks the default port from whether the option OR the variable
     // says in-process, so resolverType 'rpc' with FLAGD_RESOLVER=in-process calls port 8015.
-    return resolverType === 'rpc' ? DEFAULTS.rpcPort : DEFAULTS.inProcessPort;
+    return resolverType === 'rpc' ? RPC_PORT : IN_PROCESS_PORT;
   }
 
-  number(key: NumberOption, fallback: number, rule: NumberRule): number {
+  number(key: string, names: readonly string[], fallback: number, rule: NumberRule, zeroIsUnset: boolean): number {
     const option = this.option(key);
     if (option !== undefined) return parseNumber(key, option, rule);
-    return this.numberFromEnv([ENV_VARS[key]], rule) ?? fallback;
+    return this.numberFromEnv(names, rule, zeroIsUnset) ?? fallback;
   }
 
-  private numberFromEnv(names: readonly string[], rule: NumberRule): number | undefined {
+  private numberFromEnv(names: readonly string[], rule: NumberRule, zeroIsUnset: boolean): number | undefined {
     for (const name of names) {
       const text = this.variable(name);
       if (text === undefined) continue;
       // 0.16.1 reads every number with Number(), so "1e3" and " 12 " work there and here alike.
-      const value = parseNumber(name, text, { ...rule, min: ZERO_IS_UNSET.has(name) ? Math.min(rule.min, 0) : rule.min });
-      if (value === 0 && ZERO_IS_UNSET.has(name)) continue;
+      const value = parseNumber(name, text, { ...rule, min: zeroIsUnset ? Math.min(rule.min, 0) : rule.min });
+      if (value === 0 && zeroIsUnset) continue;
       return value;
     }
     return undefined;
   }
 
-  boolean(key: 'tls', fallback: boolean): boolean {
+  boolean(key: string, env: string, fallback: boolean): boolean {
     const option = this.option(key);
     if (option !== undefined) return parseBoolean(key, option);
-    const text = this.variable(ENV_VARS[key]);
+    const text = this.variable(env);
     // Differs from 0.16.1, which reads anything but "true" as false, so FLAGD_TLS=1 or =yes
     // would quietly connect in plain text.
-    return text === undefined ? fallback : parseBoolean(ENV_VARS[key], text);
+    return text === undefined ? fallback : parseBoolean(env, text);
   }
 
   /**
    * An optional string. An explicit empty option means "none" and, as in 0.16.1 (where the
    * option object is spread over the environment), hides the variable.
    */
-  optionalString(key: StringOption): string | undefined {
+  optionalString(key: string, env: string): string | undefined {
     const option = this.option(key);
     if (option !== undefined) {
       if (typeof option !== 'string') throw new ProviderConfigError(key, `${show(option)} is not a string`);
       return option === '' ? undefined : option;
     }
-    return this.variable(ENV_VARS[key]);
+    return this.variable(env);
   }
 
   cache(): CacheType {
     const option = this.option('cache');
     if (option !== undefined) return parseCache('cache', option);
-    const text = this.variable(ENV_VARS.cache);
+    const text = this.variable(OPTIONS.cache.env);
     // Differs from 0.16.1, which ignores any FLAGD_CACHE other than exactly "lru" or "disabled":
     // FLAGD_CACHE=DISABLED is read as meant here, and FLAGD_CACHE=none is refused.
-    return text === undefined ? DEFAULTS.cache : parseCache(ENV_VARS.cache, text);
+    return text === undefined ? OPTIONS.cache.default : parseCache(OPTIONS.cache.env, text);
   }
 
-  fatalStatusCodes(): { names: string[]; numbers: number[]; unknown: string[] } {
+  fatalStatusCodes(): readonly string[] {
     const option = this.option('fatalStatusCodes');
-    let names: string[] = [];
-    if (option !== undefined) names = parseStatusList('fatalStatusCodes', option);
-    else {
-      const text = this.variable(ENV_VARS.fatalStatusCodes);
-      if (text !== undefined) names = splitList(text);
-    }
-    // Unknown names are kept, not refused: 0.16.1 warns and carries on, and config.feature
-    // expects arbitrary names ("A, B") to be taken as they are. The provider logs them.
-    const numbers = new Set<number>();
-    const unknown: string[] = [];
-    for (const name of names) {
-      const code = grpcStatusCode(name);
-      if (code === undefined) unknown.push(name);
-      else numbers.add(code);
-    }
-    return { names, numbers: [...numbers], unknown };
+    if (option !== undefined) return parseStatusList('fatalStatusCodes', option);
+    const text = this.variable(OPTIONS.fatalStatusCodes.env);
+    return text === undefined ? [] : splitList(text);
   }
 
   contextEnricher(): ContextEnricher {
