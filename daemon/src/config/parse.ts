@@ -1,74 +1,8 @@
 /*
- * The daemon's configuration, parsed once at the process edge, the way flagd's `flagd start` does.
- *
- * What flagd does (read from open-feature/flagd: flagd/cmd/start.go @4a84cc74, flagd/cmd/root.go
- * @ed2993cd, core/pkg/sync/builder/utils.go @7cb3e077 and syncbuilder.go @fc269282,
- * core/pkg/sync/isync.go @bed077ba, core/pkg/sync/internal/bloburi/bloburi.go @0d6a5ee9,
- * docs/reference/flagd-cli/flagd_start.md @54989a2a, flagd.md @09012e51,
- * docs/reference/sync-configuration.md @f23ffc16, docs/configuration/configuration.md):
- *
- * - The CLI is cobra + viper. The root command `flagd` has no action of its own (run bare, cobra
- *   prints the help and exits 0) and two persistent flags: `--config` (a config file; when none is
- *   given viper quietly looks for $HOME/.agent.yaml) and `-x/--debug`. Neither is bound to viper,
- *   so neither has an environment variable. Subcommands: `start` and `version`.
- * - `flagd start` flags (long, short, default): --uri -f (string slice, repeatable and
- *   comma-separated), --sources -s (JSON text), --port -p 8013, --management-port -m 8014,
- *   --sync-port -g 8015, --ofrep-port -r 8016 (all int32), --socket-path -d, --sync-socket-path -e,
- *   --server-cert-path -c, --server-key-path -k, --cors-origin -C (string slice), --log-format -z
- *   "console" (console or json), --context-value -X and --context-from-header -H (string-to-string:
- *   key=value pairs, repeatable and comma-separated; for -H the key is the header name and the
- *   value the context key), --metrics-exporter -t, --otel-collector-uri -o, --otel-cert-path -D,
- *   --otel-key-path -K, --otel-ca-path -A, --otel-reload-interval -I (duration, 1h), and the
- *   shorthand-less --stream-deadline (duration, 0), --disable-sync-metadata (bool) and, in the
- *   newest docs, --selector-fallback-key.
- * - Environment: viper with prefix FLAGD, dashes replaced by underscores, upper case: FLAGD_PORT,
- *   FLAGD_MANAGEMENT_PORT, FLAGD_URI, FLAGD_SOURCES, FLAGD_CONTEXT_VALUE... Only flags bound to
- *   viper have one (not --debug, --config; not even --otel-reload-interval). Empty variables count
- *   as unset. A list from the environment is split on whitespace (viper's string-to-slice cast),
- *   a map is read as a JSON object.
- * - Precedence: command-line flag, then environment variable, then config file, then the default.
- *   The config file's keys are the flag long names; `sources` there is a YAML list of the same
- *   objects `--sources` takes as JSON.
- * - `-f` URIs pick the provider from the prefix: `file:` (prefix stripped), `http://`/`https://`
- *   (kept whole), `grpc://` and `grpcs://` (prefix stripped; grpcs sets tls), envoy://, dns://,
- *   uds://, xds:// (grpc with a custom name resolver, kept whole), `gs://bucket/...` (gcs),
- *   `azblob://container/...`, `s3://bucket/...`, `core.openfeature.dev/ns/name` (kubernetes).
- *   Anything else, a bare path included, is refused: "must start with 'file:', 'http(s)://', ...".
- * - `--sources` objects: uri and provider are required; provider is one of file, fsnotify,
- *   fileinfo (file with an explicit watcher), kubernetes, http, grpc, gcs, azblob, s3. Optional:
- *   authHeader (a whole Authorization value), bearerToken (deprecated, becomes "Bearer <token>";
- *   not together with authHeader), interval (uint32 seconds for http and blob polling; 0 or unset
- *   means 5), tls, certPath, providerID, selector, maxMsgSize (grpc), oauth and timeoutS (http, in
- *   newer docs). Unknown keys are ignored by Go's JSON decoding. In --sources the uri does not
- *   follow the -f prefixes: a file is a plain path and grpc is host:port with `tls` deciding.
- * - Sources from -f come first, then those from --sources; a later source wins a flag key
- *   collision. Blob URIs may carry driver options as a query (s3: region, endpoint,
- *   use_path_style).
- *
- * What vexil decides where flagd is silent or odd (documented in `vexil start --help` too):
- * - `vexil` without a command prints the root help as a `help` result (exit 0), as cobra does;
- *   `vexil help [command]`, `-h/--help`, `vexil version` and `--version` exist. No
- *   $HOME/.agent.yaml is read implicitly: only an explicit --config.
- * - --debug also reads FLAGD_DEBUG and the config key `debug`; `--host` (default 0.0.0.0, flag or
- *   config key only, since FLAGD_HOST is the providers' variable) chooses the bind address.
- * - A bare path in -f is an error that suggests the `file:` form, as in flagd.
- * - Provider kubernetes, gcs, azblob and gRPC name-resolver URIs are refused as "not supported by
- *   vexil yet"; fsnotify/fileinfo are accepted as file. Unknown source keys are errors (typos
- *   should not pass silently); providerID, maxMsgSize and timeoutS are accepted with a warning;
- *   oauth is refused. `headers` (http), `endpoint`, `region`, `forcePathStyle` (s3) are vexil's.
- * - SourceConfig.uri is normalised to one form per provider (`file:path`, `grpc(s)://host:port`,
- *   `s3://bucket/key` with query options moved into fields) and http/s3 get interval 5 when unset;
- *   interval must be a positive integer. The same uri twice is an error.
- * - flagd flags vexil does not implement (metrics/otel, --selector-fallback-key) are accepted so
- *   flagd command lines keep working, and reported in `warnings`. --stream-deadline wants a unit
- *   (Go reads a bare number as nanoseconds; here only `0` may go without one). Unknown config-file keys are errors.
- * - Ports must be integers 0-65535; 0 binds any free port (tests; the log says which). --server-cert-path and --server-key-path go together.
- *   -H header names are lower-cased (HTTP and gRPC metadata names are case-insensitive).
- * - --browser-rules (env FLAGD_BROWSER_RULES, config key browser-rules) is vexil's own: the flag sets
- *   whose rules browsers may fetch on the OFREP port (servers/browser).
- * - Lists and maps from the environment accept commas as well as whitespace, and -X/-H also a JSON
- *   object. In a `k=v,x` pair list, a piece without `=` continues the previous value (pflag does
- *   the same), and `a=b=c` keeps `b=c` as the value.
+ * The daemon's configuration, parsed once at the process edge, the way flagd's `flagd start` does:
+ * the command line, then FLAGD_* environment variables, then a --config file, then the defaults.
+ * The option table (options.ts) drives all of it; what flagd does and where vexil departs from it
+ * is written up in docs/configuration.md.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -76,25 +10,24 @@ import { extname } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { parseDocument } from 'yaml';
 import type { SourceConfig } from '../sources/source.js';
-import { parseAdminToken, type AdminToken } from '../admin/auth.js';
-import { filePathOf } from '../sources/uri.js';
-import {
-  DEFAULT_ADMIN_AUTH_FAILURE_LIMIT,
-  DEFAULT_ADMIN_RATE_LIMIT,
-  DEFAULT_HEADERS_TIMEOUT_MS,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_MAX_STREAMS,
-  DEFAULT_MAX_STREAMS_PER_ADDRESS,
-  DEFAULT_PORTS,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  type DaemonConfig,
-  type LogFormat,
-} from './daemon-config.js';
-import { ConfigError, filePrefix, invalidValue, oneLine, quote, settingError, settingName, type Origin } from './errors.js';
+import type { ConvertContext } from './converters.js';
+import type { DaemonConfig } from './daemon-config.js';
+import { ConfigError, filePrefix, invalidValue, oneLine, quote, settingName, type Origin } from './errors.js';
 import { formatHelp, formatVersion, type HelpTopic } from './help.js';
 import { JsonSyntaxError, describeJsonError, parseJson } from './json.js';
-import { OPTIONS, findOption, type OptionSpec } from './options.js';
-import { describeType, isHeaderName, isPlainObject, parseBool, sourceFromUri, sourcesFromArray } from './sources.js';
+import {
+  CONFIG_OPTION,
+  FIELD_OPTIONS,
+  OPTIONS,
+  SERVER_CERT_OPTION,
+  SERVER_KEY_OPTION,
+  SOURCES_OPTION,
+  URI_OPTION,
+  type FieldOption,
+  type InputOption,
+  type OptionSpec,
+} from './options.js';
+import { describeType, isPlainObject, parseBool } from './sources.js';
 
 export { formatHelp, formatVersion } from './help.js';
 export { OPTIONS, envName } from './options.js';
@@ -117,28 +50,11 @@ export interface ParseOptions {
 
 export type ReadFile = (path: string) => string;
 
-/** The defaults, as flagd's: no sources, ports 8013-8016, console logs. */
-export const DEFAULT_CONFIG: DaemonConfig = deepFreeze({
-  sources: [],
-  ...DEFAULT_PORTS,
-  host: '0.0.0.0',
-  contextValues: {},
-  contextFromHeaders: {},
-  corsOrigins: [],
-  browserRules: [],
-  logFormat: 'console',
-  streamDeadlineMs: 0,
-  disableSyncMetadata: false,
-  debug: false,
-  adminTokens: [],
-  adminRateLimit: DEFAULT_ADMIN_RATE_LIMIT,
-  adminAuthFailureLimit: DEFAULT_ADMIN_AUTH_FAILURE_LIMIT,
-  maxStreams: DEFAULT_MAX_STREAMS,
-  maxStreamsPerAddress: DEFAULT_MAX_STREAMS_PER_ADDRESS,
-  headersTimeoutMs: DEFAULT_HEADERS_TIMEOUT_MS,
-  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
-  idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-} satisfies DaemonConfig);
+/**
+ * The defaults, as flagd's (no sources, ports 8013-8016, console logs): each table option's default,
+ * plus no sources and no TLS, the fields parse.ts's explicit steps build.
+ */
+export const DEFAULT_CONFIG: DaemonConfig = deepFreeze(withFields({ sources: [] }, FIELD_OPTIONS.map((spec) => [spec, spec.default])));
 
 /**
  * Parses `vexil` arguments (without node and the script: `process.argv.slice(2)`), the environment
@@ -168,11 +84,12 @@ type CliValue = string | readonly string[] | boolean;
 interface CommandLine {
   readonly command: 'start' | 'help' | 'version';
   readonly helpTopic?: HelpTopic;
-  /** Raw values of the options given on the command line, by long name. */
-  readonly values: ReadonlyMap<string, CliValue>;
+  /** Raw values of the options given on the command line. */
+  readonly values: ReadonlyMap<OptionSpec, CliValue>;
 }
 
-const BOOLEAN_WITH_VALUE = /^--(debug|disable-sync-metadata)=(.*)$/s;
+/** The boolean options by long name, for the `--name=value` form commander does not take. */
+const BOOLEANS: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.filter((o) => o.kind === 'bool').map((o) => [o.name, o]));
 
 function parse(
   argv: readonly string[],
@@ -184,7 +101,7 @@ function parse(
   if (cli.command === 'help') return { kind: 'help', text: formatHelp(cli.helpTopic) };
   if (cli.command === 'version') return { kind: 'version', text: formatVersion(options.version ?? packageVersion()) };
 
-  const configPath = cli.values.get('config');
+  const configPath = cli.values.get(CONFIG_OPTION);
   const file = typeof configPath === 'string' ? loadConfigFile(configPath, readFile) : undefined;
   return { kind: 'config', ...resolve(cli.values, env, file) };
 }
@@ -195,15 +112,16 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
   const args: string[] = [];
   let literal = false;
   for (const arg of argv) {
-    const m = literal ? null : BOOLEAN_WITH_VALUE.exec(arg);
+    const m = literal ? null : /^--([^=]+)=(.*)$/s.exec(arg);
+    const spec = m ? BOOLEANS.get(m[1]) : undefined;
     if (arg === '--') literal = true;
-    if (!m) {
+    if (!m || !spec) {
       args.push(arg);
       continue;
     }
     const value = parseBool(m[2]);
-    if (value === undefined) throw invalidValue(findOption(m[1]), { kind: 'cli' }, m[2], 'expected true or false');
-    args.push(value ? `--${m[1]}` : `--no-${m[1]}`);
+    if (value === undefined) throw invalidValue(spec, { kind: 'cli' }, m[2], 'expected true or false');
+    args.push(value ? `--${spec.name}` : `--no-${spec.name}`);
   }
 
   let invoked: CommandLine['command'] | undefined;
@@ -255,12 +173,12 @@ function parseCommandLine(argv: readonly string[]): CommandLine {
       return { command: 'version', values: new Map() };
     case 'start': {
       if (rootHelp || start.getOptionValue('help') === true) return { command: 'help', helpTopic: 'start', values: new Map() };
-      const values = new Map<string, CliValue>();
-      for (const [name, option] of startOptions) {
+      const values = new Map<OptionSpec, CliValue>();
+      for (const [spec, option] of startOptions) {
         let value = start.getOptionValue(option.attributeName()) as CliValue | undefined;
-        const rootOption = rootOptions.get(name);
+        const rootOption = rootOptions.get(spec);
         if (value === undefined && rootOption) value = program.getOptionValue(rootOption.attributeName()) as CliValue | undefined;
-        if (value !== undefined) values.set(name, value);
+        if (value !== undefined) values.set(spec, value);
       }
       return { command: 'start', values };
     }
@@ -280,9 +198,9 @@ function configure(command: Command): Command {
     .addOption(new Option('-h, --help'));
 }
 
-/** Adds the table's options to a commander command; returns them by long name. */
-function addOptions(command: Command, specs: readonly OptionSpec[]): Map<string, Option> {
-  const added = new Map<string, Option>();
+/** Adds the table's options to a commander command; returns them by spec. */
+function addOptions(command: Command, specs: readonly OptionSpec[]): Map<OptionSpec, Option> {
+  const added = new Map<OptionSpec, Option>();
   for (const spec of specs) {
     const flags = `${spec.short ? `-${spec.short}, ` : ''}--${spec.name}`;
     const option = spec.kind === 'bool' ? new Option(flags) : new Option(`${flags} <${spec.arg ?? 'value'}>`);
@@ -291,7 +209,7 @@ function addOptions(command: Command, specs: readonly OptionSpec[]): Map<string,
     }
     command.addOption(option);
     if (spec.kind === 'bool') command.addOption(new Option(`--no-${spec.name}`).hideHelp());
-    added.set(spec.name, option);
+    added.set(spec, option);
   }
   return added;
 }
@@ -356,7 +274,7 @@ function loadConfigFile(path: string, readFile: ReadFile): Record<string, unknow
   if (!isPlainObject(value)) throw fail(`expected a mapping of option names to values, got ${describeType(value)}`);
   for (const key of Object.keys(value)) {
     const spec = OPTIONS.find((o) => o.name === key);
-    if (!spec || spec.name === 'config') {
+    if (!spec || spec === CONFIG_OPTION) {
       throw fail(`unknown key ${quote(key)} (keys are the long flag names: port, uri, sources, log-format, ...)`);
     }
   }
@@ -373,19 +291,19 @@ interface Layered {
 }
 
 function resolve(
-  cli: ReadonlyMap<string, CliValue>,
+  cli: ReadonlyMap<OptionSpec, CliValue>,
   env: Readonly<Record<string, string | undefined>>,
   file: Record<string, unknown> | undefined,
 ): { config: DaemonConfig; warnings: readonly string[] } {
   const filePath = (() => {
-    const p = cli.get('config');
+    const p = cli.get(CONFIG_OPTION);
     return typeof p === 'string' ? p : '';
   })();
   const warnings: string[] = [];
   const warn = (message: string) => warnings.push(message);
 
   const layer = (spec: OptionSpec): Layered | undefined => {
-    const fromCli = cli.get(spec.name);
+    const fromCli = cli.get(spec);
     if (fromCli !== undefined) return { raw: fromCli, origin: { kind: 'cli' } };
     if (spec.env !== undefined) {
       const fromEnv = env[spec.env];
@@ -397,23 +315,16 @@ function resolve(
     return undefined;
   };
 
-  const get = <T>(name: string, convert: (spec: OptionSpec, raw: unknown, origin: Origin) => T): { value: T; origin: Origin } | undefined => {
-    const spec = findOption(name);
+  const read = <T>(spec: InputOption<T>, context: ConvertContext): { value: T; origin: Origin } | undefined => {
     const found = layer(spec);
-    return found === undefined ? undefined : { value: convert(spec, found.raw, found.origin), origin: found.origin };
+    return found === undefined ? undefined : { value: spec.parse(spec, found.raw, found.origin, context), origin: found.origin };
   };
 
-  const port = (name: string, fallback: number) => get(name, toPort)?.value ?? fallback;
-
-  // Sources: -f URIs first, then --sources objects (flagd appends them in this order).
+  // Step 1, sources: -f URIs first, then --sources objects (flagd appends them in this order).
+  // Before the table loop, because --admin-source names one of them.
   const sources: SourceConfig[] = [];
-  const uris = get('uri', toList);
-  if (uris) {
-    const label = labelFor(findOption('uri'), uris.origin);
-    for (const uri of uris.value) sources.push(sourceFromUri(uri, label));
-  }
-  const objects = get('sources', (spec, raw, origin) => toSources(spec, raw, origin, warn));
-  if (objects) sources.push(...objects.value);
+  sources.push(...(read(URI_OPTION, { sources, warn })?.value ?? []));
+  sources.push(...(read(SOURCES_OPTION, { sources, warn })?.value ?? []));
   const seen = new Set<string>();
   for (const source of sources) {
     if (seen.has(source.uri)) throw new ConfigError(`duplicate source ${quote(source.uri)}: configure each source once`);
@@ -421,67 +332,41 @@ function resolve(
   }
   if (sources.length === 0) warn('no flag sources configured (-f/--uri, -s/--sources): no flags will be served');
 
-  const logFormat = get('log-format', toLogFormat)?.value ?? 'console';
+  // Step 2, the table: every option that sets one field on its own, in table order.
+  const context: ConvertContext = { sources, warn };
+  /** Where each field set by a layer came from, for the rules of step 3. */
+  const setBy = new Map<keyof DaemonConfig, Layered & { readonly spec: FieldOption }>();
+  const values: Array<readonly [FieldOption, unknown]> = [];
+  for (const spec of FIELD_OPTIONS) {
+    const found = layer(spec);
+    if (found === undefined) {
+      values.push([spec, spec.default]);
+      continue;
+    }
+    values.push([spec, spec.parse(spec, found.raw, found.origin, context) ?? spec.default]);
+    setBy.set(spec.field, { ...found, spec });
+  }
+  const config = withFields({ sources }, values);
 
-  const cert = get('server-cert-path', toOptionalString);
-  const key = get('server-key-path', toOptionalString);
-  let tls: DaemonConfig['tls'];
+  // Step 3, rules across options.
+  const cert = read(SERVER_CERT_OPTION, context);
+  const key = read(SERVER_KEY_OPTION, context);
   if (cert?.value !== undefined && key?.value !== undefined) {
-    tls = { certPath: cert.value, keyPath: key.value };
+    config.tls = { certPath: cert.value, keyPath: key.value };
   } else if (cert?.value !== undefined || key?.value !== undefined) {
-    const [given, missing] = cert?.value !== undefined ? (['server-cert-path', 'server-key-path'] as const) : (['server-key-path', 'server-cert-path'] as const);
+    const [given, missing] = cert?.value !== undefined ? [SERVER_CERT_OPTION, SERVER_KEY_OPTION] : [SERVER_KEY_OPTION, SERVER_CERT_OPTION];
     const origin = (cert?.value !== undefined ? cert.origin : key?.origin) as Origin;
-    throw new ConfigError(
-      `${filePrefix(origin)}${settingName(findOption(given), origin)} needs --${missing} as well (env ${findOption(missing).env})`,
-    );
+    throw new ConfigError(`${filePrefix(origin)}${settingName(given, origin)} needs --${missing.name} as well (env ${missing.env})`);
   }
 
-  const adminSource = get('admin-source', (spec, raw, origin) => toAdminSource(spec, raw, origin, sources));
-  const auditLog = get('audit-log', toOptionalString)?.value;
-  const auditKeyFile = get('audit-key-file', toOptionalString)?.value;
-  const auditCheckpoint = get('audit-checkpoint', toOptionalString)?.value;
-  if (auditCheckpoint !== undefined && auditKeyFile === undefined) warn('--audit-checkpoint has no effect without --audit-key-file (checkpoints are signed with its key)');
-  if (adminSource?.value !== undefined && adminSource.value.startsWith('s3://') && auditLog === undefined) {
-    throw new ConfigError(`${filePrefix(adminSource.origin)}${settingName(findOption('admin-source'), adminSource.origin)} is an s3:// source: give --audit-log too (env FLAGD_AUDIT_LOG)`);
+  if (config.auditCheckpoint !== undefined && config.auditKeyFile === undefined) {
+    warn('--audit-checkpoint has no effect without --audit-key-file (checkpoints are signed with its key)');
   }
-
-  const socketPath = get('socket-path', toOptionalString)?.value;
-  const syncSocketPath = get('sync-socket-path', toOptionalString)?.value;
-  const streamDeadlineMs = get('stream-deadline', toDurationMs)?.value ?? 0;
-  const maxConnections = get('max-connections', toCap)?.value;
-
-  const config: DaemonConfig = {
-    sources,
-    port: port('port', DEFAULT_PORTS.port),
-    managementPort: port('management-port', DEFAULT_PORTS.managementPort),
-    syncPort: port('sync-port', DEFAULT_PORTS.syncPort),
-    ofrepPort: port('ofrep-port', DEFAULT_PORTS.ofrepPort),
-    host: get('host', toHost)?.value ?? DEFAULT_CONFIG.host,
-    contextValues: get('context-value', toContextValues)?.value ?? {},
-    contextFromHeaders: get('context-from-header', toHeaderMappings)?.value ?? {},
-    corsOrigins: get('cors-origin', toList)?.value ?? [],
-    browserRules: get('browser-rules', toList)?.value ?? [],
-    logFormat,
-    ...(tls ? { tls } : {}),
-    ...(socketPath !== undefined ? { socketPath } : {}),
-    ...(syncSocketPath !== undefined ? { syncSocketPath } : {}),
-    streamDeadlineMs,
-    disableSyncMetadata: get('disable-sync-metadata', toBool)?.value ?? false,
-    debug: get('debug', toBool)?.value ?? false,
-    ...(adminSource?.value !== undefined ? { adminSource: adminSource.value } : {}),
-    adminTokens: get('admin-token', toAdminTokens)?.value ?? [],
-    adminRateLimit: get('admin-rate-limit', toRateLimit)?.value ?? DEFAULT_ADMIN_RATE_LIMIT,
-    adminAuthFailureLimit: get('admin-auth-failure-limit', toRateLimit)?.value ?? DEFAULT_ADMIN_AUTH_FAILURE_LIMIT,
-    ...(auditLog !== undefined ? { auditLog } : {}),
-    ...(auditKeyFile !== undefined ? { auditKeyFile } : {}),
-    ...(auditCheckpoint !== undefined ? { auditCheckpoint } : {}),
-    maxStreams: get('max-streams', toCap)?.value ?? DEFAULT_MAX_STREAMS,
-    maxStreamsPerAddress: get('max-streams-per-address', toCap)?.value ?? DEFAULT_MAX_STREAMS_PER_ADDRESS,
-    ...(maxConnections !== undefined ? { maxConnections } : {}),
-    headersTimeoutMs: get('headers-timeout', toDurationMs)?.value ?? DEFAULT_HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: get('request-timeout', toDurationMs)?.value ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    idleTimeoutMs: get('idle-timeout', toDurationMs)?.value ?? DEFAULT_IDLE_TIMEOUT_MS,
-  };
+  const adminSource = setBy.get('adminSource');
+  if (adminSource !== undefined && config.adminSource?.startsWith('s3://') && config.auditLog === undefined) {
+    const { spec, origin } = adminSource;
+    throw new ConfigError(`${filePrefix(origin)}${settingName(spec, origin)} is an s3:// source: give --audit-log too (env FLAGD_AUDIT_LOG)`);
+  }
 
   for (const spec of OPTIONS) {
     if (!spec.ignored) continue;
@@ -492,210 +377,18 @@ function resolve(
   return { config: deepFreeze(config), warnings: Object.freeze(warnings) };
 }
 
-/** How a source list is named in messages: `-f/--uri`, `FLAGD_URI`, `--config x.yaml: uri`. */
-function labelFor(spec: OptionSpec, origin: Origin): string {
-  return `${filePrefix(origin)}${settingName(spec, origin)}`;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Converters: raw value (string from the command line or environment, anything from a file)
-// ------------------------------------------------------------------------------------------------
-
-function scalarText(spec: OptionSpec, raw: unknown, origin: Origin, expected: string): string {
-  if (typeof raw === 'string') return raw;
-  if (origin.kind === 'file' && (typeof raw === 'number' || typeof raw === 'boolean')) return String(raw);
-  throw invalidValue(spec, origin, raw, expected);
-}
-
-function toPort(spec: OptionSpec, raw: unknown, origin: Origin): number {
-  const expected = 'expected an integer 0-65535 (0: any free port)';
-  const text = scalarText(spec, raw, origin, expected).trim();
-  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 0 && n <= 65535)) throw invalidValue(spec, origin, raw, expected);
-  return n;
-}
-
-/** Go's time.Duration text (`30s`, `1m30s`, `250ms`, `1h`), as flagd's duration flags take it; ms. */
-function toDurationMs(spec: OptionSpec, raw: unknown, origin: Origin): number {
-  const expected = 'expected a duration such as 30s, 10m or 1h30m (0 for none)';
-  const text = scalarText(spec, raw, origin, expected).trim();
-  if (text === '0') return 0;
-  // Go also reads a bare number as nanoseconds; a unit is required here so 600 cannot mean 600 ns by surprise.
-  const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let ms = 0;
-  let end = 0;
-  for (let m = part.exec(text); m !== null; m = part.exec(text)) {
-    ms += Number(m[1]) * UNITS[m[2]];
-    end = part.lastIndex;
-  }
-  if (end === 0 || end !== text.length || !Number.isFinite(ms)) throw invalidValue(spec, origin, raw, expected);
-  return ms;
-}
-
-function toOptionalString(spec: OptionSpec, raw: unknown, origin: Origin): string | undefined {
-  if (typeof raw !== 'string') throw invalidValue(spec, origin, raw, 'expected a string');
-  return raw === '' ? undefined : raw;
-}
-
-function toHost(spec: OptionSpec, raw: unknown, origin: Origin): string {
-  if (typeof raw !== 'string' || raw.trim() === '' || /\s/.test(raw)) {
-    throw invalidValue(spec, origin, raw, 'expected an address such as 0.0.0.0, ::, 127.0.0.1 or localhost');
-  }
-  return raw;
-}
-
-/** --admin-source: one of the configured file: or s3:// sources, by URI or (files) by path; its configured URI. */
-function toAdminSource(spec: OptionSpec, raw: unknown, origin: Origin, sources: readonly SourceConfig[]): string | undefined {
-  const text = toOptionalString(spec, raw, origin);
-  if (text === undefined) return undefined;
-  const samePath = (uri: string) => {
-    try {
-      return filePathOf(uri) === filePathOf(text.startsWith('file:') ? text : `file:${text}`);
-    } catch {
-      return false;
-    }
-  };
-  const match = sources.find((s) => s.uri === text) ?? sources.find((s) => s.provider === 'file' && samePath(s.uri));
-  if (match === undefined) throw invalidValue(spec, origin, raw, 'expected one of the configured sources (-f/--uri, -s/--sources)');
-  if (match.provider !== 'file' && match.provider !== 's3') throw invalidValue(spec, origin, raw, 'expected a file: or s3:// source (the API writes there)');
-  return match.uri;
-}
-
-function toAdminTokens(spec: OptionSpec, raw: unknown, origin: Origin): AdminToken[] {
-  const tokens: AdminToken[] = [];
-  for (const item of toList(spec, raw, origin)) {
-    const parsed = parseAdminToken(item);
-    // The token itself stays out of the message.
-    if ('error' in parsed) throw settingError(spec, origin, `invalid token:role[:name] (item ${tokens.length + 1}): ${parsed.error}`);
-    if (tokens.some((t) => t.token === parsed.token)) throw settingError(spec, origin, `item ${tokens.length + 1}: the same token is given twice`);
-    tokens.push(parsed);
-  }
-  return tokens;
-}
-
-function toRateLimit(spec: OptionSpec, raw: unknown, origin: Origin): number {
-  const expected = 'expected a positive integer (requests per minute)';
-  const text = scalarText(spec, raw, origin, expected).trim();
-  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1)) throw invalidValue(spec, origin, raw, expected);
-  return n;
-}
-
-/** A count cap (--max-streams, --max-connections, ...): an integer, 0 for no cap. */
-function toCap(spec: OptionSpec, raw: unknown, origin: Origin): number {
-  const expected = 'expected a whole number (0: no cap)';
-  const text = scalarText(spec, raw, origin, expected).trim();
-  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(n)) throw invalidValue(spec, origin, raw, expected);
-  return n;
-}
-
-function toLogFormat(spec: OptionSpec, raw: unknown, origin: Origin): LogFormat {
-  if (raw === 'console' || raw === 'json') return raw;
-  throw invalidValue(spec, origin, raw, 'expected console or json');
-}
-
-function toBool(spec: OptionSpec, raw: unknown, origin: Origin): boolean {
-  if (typeof raw === 'boolean') return raw;
-  const value = typeof raw === 'string' ? parseBool(raw.trim()) : undefined;
-  if (value === undefined) throw invalidValue(spec, origin, raw, 'expected true or false');
-  return value;
-}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * A list: on the command line each occurrence may hold comma-separated items (pflag's CSV);
- * from the environment, or a string in a file, items are separated by whitespace or commas; a
- * YAML list is taken item by item.
+ * A DaemonConfig from the field options' values; unset (undefined) optional fields stay absent,
+ * so `'socketPath' in config` is false without --socket-path.
  */
-function toList(spec: OptionSpec, raw: unknown, origin: Origin): string[] {
-  const split = (text: string, separators: RegExp) => text.split(separators).map((s) => s.trim()).filter((s) => s !== '');
-  if (origin.kind === 'cli' && Array.isArray(raw)) return raw.flatMap((item: string) => split(item, /,/));
-  if (typeof raw === 'string') return split(raw, /[\s,]+/);
-  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string')) return raw.map((s: string) => s.trim()).filter((s) => s !== '');
-  throw invalidValue(spec, origin, raw, 'expected a list of strings');
-}
-
-/**
- * key=value pairs, pflag style: `a=1,b=2` is two pairs, `a=b=c` gives a the value `b=c`, and a
- * piece without `=` after a comma continues the previous value (`a=x,y` gives a `x,y`).
- */
-function parsePairs(spec: OptionSpec, origin: Origin, text: string, expected: string, into: Map<string, string>): void {
-  let last: string | undefined;
-  for (const piece of text.split(',')) {
-    const eq = piece.indexOf('=');
-    if (eq < 0) {
-      if (last === undefined) throw invalidValue(spec, origin, text, expected);
-      into.set(last, `${into.get(last) ?? ''},${piece}`);
-      continue;
-    }
-    const key = piece.slice(0, eq).trim();
-    if (key === '') throw invalidValue(spec, origin, text, expected);
-    into.set(key, piece.slice(eq + 1));
-    last = key;
-  }
-}
-
-function toPairs(spec: OptionSpec, raw: unknown, origin: Origin, expected: string): Map<string, string> {
-  const pairs = new Map<string, string>();
-  const fromObject = (object: Record<string, unknown>) => {
-    for (const [key, value] of Object.entries(object)) {
-      if (key.trim() === '') throw invalidValue(spec, origin, raw, `${expected} with a non-empty key`);
-      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') pairs.set(key.trim(), String(value));
-      else throw invalidValue(spec, origin, raw, `${expected}: the value of ${quote(key)} is ${describeType(value)}, expected a string`);
-    }
-  };
-  if (Array.isArray(raw) && raw.every((item) => typeof item === 'string')) {
-    for (const item of raw as string[]) parsePairs(spec, origin, item, expected, pairs);
-  } else if (typeof raw === 'string') {
-    if (origin.kind !== 'cli' && raw.trim().startsWith('{')) {
-      let object: unknown;
-      try {
-        object = parseJson(raw);
-      } catch (err) {
-        if (err instanceof JsonSyntaxError) throw settingError(spec, origin, describeJsonError(err, raw));
-        throw err;
-      }
-      if (!isPlainObject(object)) throw invalidValue(spec, origin, raw, `${expected} pairs or a JSON object of strings`);
-      fromObject(object);
-    } else {
-      parsePairs(spec, origin, raw, expected, pairs);
-    }
-  } else if (isPlainObject(raw)) {
-    fromObject(raw);
-  } else {
-    throw invalidValue(spec, origin, raw, `${expected} pairs (a mapping or a list of strings)`);
-  }
-  return pairs;
-}
-
-function toContextValues(spec: OptionSpec, raw: unknown, origin: Origin): Record<string, string> {
-  return Object.fromEntries(toPairs(spec, raw, origin, 'expected key=value'));
-}
-
-function toHeaderMappings(spec: OptionSpec, raw: unknown, origin: Origin): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [header, key] of toPairs(spec, raw, origin, 'expected header=key')) {
-    if (!isHeaderName(header)) throw invalidValue(spec, origin, raw, `${quote(header)} is not a valid header name`);
-    if (key.trim() === '') throw invalidValue(spec, origin, raw, `expected header=key with a non-empty context key for ${quote(header)}`);
-    out[header.toLowerCase()] = key.trim();
-  }
-  return out;
-}
-
-function toSources(spec: OptionSpec, raw: unknown, origin: Origin, warn: (message: string) => void): SourceConfig[] {
-  const label = labelFor(spec, origin);
-  let value = raw;
-  if (typeof raw === 'string') {
-    if (raw.trim() === '') return [];
-    try {
-      value = parseJson(raw);
-    } catch (err) {
-      if (err instanceof JsonSyntaxError) throw settingError(spec, origin, describeJsonError(err, raw));
-      throw err;
-    }
-  }
-  return sourcesFromArray(value, label, warn);
+function withFields(base: { sources: readonly SourceConfig[] }, values: Iterable<readonly [FieldOption, unknown]>): Mutable<DaemonConfig> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [spec, value] of values) if (value !== undefined) out[spec.field] = value;
+  // Every required field has an option with a typed, defined default (options.ts checks that at
+  // compile time), so the record is a whole DaemonConfig.
+  return out as unknown as Mutable<DaemonConfig>;
 }
 
 // ------------------------------------------------------------------------------------------------
