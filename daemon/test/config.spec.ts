@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonConfig } from '../src/config/daemon-config.js';
 import { DEFAULT_CONFIG, OPTIONS, formatHelp, parseConfig, type ParseResult } from '../src/config/parse.js';
+import { FIELD_OPTIONS, envName } from '../src/config/options.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -831,6 +832,73 @@ describe('the result is deep-frozen', () => {
     }).toThrow(TypeError);
     const r = parseConfig(['start'], {});
     expect(Object.isFrozen(r.kind === 'config' ? r.warnings : null)).toBe(true);
+  });
+});
+
+describe('the option table drives parsing, defaults and help', () => {
+  it('every option appears in vexil start --help with its env var (or why it has none) and its default', () => {
+    // A row starts with its flags two spaces in (`  -p, --port <port>`, `      --host <address>`);
+    // wrapped description lines are indented further.
+    const rows = formatHelp('start')
+      .split('\n')
+      .reduce<string[]>((out, line) => (/^ {2}(?:-\w,| {4}-)/.test(line) ? [...out, line] : out.length > 0 ? [...out.slice(0, -1), `${out[out.length - 1]} ${line}`] : out), [])
+      .map((row) => row.replace(/\s+/g, ' ').trim());
+    for (const spec of OPTIONS) {
+      const flags = `${spec.short ? `-${spec.short}, ` : ''}--${spec.name}${spec.arg ? ` <${spec.arg}>` : ''}`;
+      const row = rows.find((r) => r === flags || r.startsWith(`${flags} `));
+      expect(row, spec.name).toBeDefined();
+      if (spec.env !== undefined) {
+        expect(spec.env).toBe(envName(spec.name));
+        expect(row, spec.name).toContain(`(env ${spec.env}`);
+      } else {
+        expect(spec.noEnvReason, spec.name).toBeDefined();
+        expect(row, spec.name).toContain(`(${spec.noEnvReason}`);
+      }
+      if (spec.defaultText !== undefined) expect(row, spec.name).toContain(`; default ${spec.defaultText})`);
+    }
+  });
+
+  it('DEFAULT_CONFIG equals parsing an empty command line, and holds each field option\'s default', () => {
+    expect(config(['start'])).toEqual(DEFAULT_CONFIG);
+    for (const spec of FIELD_OPTIONS) {
+      if (spec.default === undefined) expect(Object.hasOwn(DEFAULT_CONFIG, spec.field), spec.field).toBe(false);
+      else expect(DEFAULT_CONFIG[spec.field], spec.field).toEqual(spec.default);
+    }
+    expect(Object.keys(DEFAULT_CONFIG).sort()).toEqual(['sources', ...FIELD_OPTIONS.filter((o) => o.default !== undefined).map((o) => o.field)].sort());
+  });
+
+  it('each DaemonConfig field is set by one option, and no two options share a name or shorthand', () => {
+    const fields = FIELD_OPTIONS.map((o) => o.field);
+    expect(new Set(fields).size).toBe(fields.length);
+    expect(new Set(OPTIONS.map((o) => o.name)).size).toBe(OPTIONS.length);
+    const shorts = OPTIONS.flatMap((o) => (o.short ? [o.short] : []));
+    expect(new Set(shorts).size).toBe(shorts.length);
+  });
+
+  it('the default help shows reads back as that default, from the flag, the variable and the config file', () => {
+    let checked = 0;
+    for (const spec of FIELD_OPTIONS) {
+      if (spec.default === undefined || spec.defaultText === undefined) continue;
+      expect(config(['start', `--${spec.name}=${spec.defaultText}`])[spec.field], spec.name).toEqual(spec.default);
+      if (spec.env !== undefined) expect(config(['start'], { [spec.env]: spec.defaultText })[spec.field], spec.env).toEqual(spec.default);
+      const path = tempFile('default.json', JSON.stringify({ [spec.name]: spec.defaultText }));
+      expect(config(['start', '--config', path])[spec.field], `${spec.name} in a file`).toEqual(spec.default);
+      checked++;
+    }
+    // Every scalar default is shown: debug, four ports, host, four durations, two caps, two limits, log format.
+    expect(checked).toBeGreaterThanOrEqual(15);
+  });
+
+  it('every option vexil acts on refuses a value of the wrong shape in a config file, naming the file and the key', () => {
+    for (const spec of OPTIONS) {
+      if (spec.ignored || spec.name === 'config') continue;
+      // A mapping is what -X and -H take in a file, so they get a list of numbers.
+      const wrong = spec.kind === 'map' ? [1, 2] : { nested: 1 };
+      const path = tempFile('wrong-shape.json', JSON.stringify({ [spec.name]: wrong }));
+      const message = error(['start', '--config', path]);
+      expect(message, spec.name).toContain(`--config ${path}: `);
+      expect(message, spec.name).toContain(spec.name);
+    }
   });
 });
 
