@@ -78,6 +78,8 @@ export interface DaemonConfig {
   readonly idleTimeoutMs: number;
 }
 
+// Defaults with a reason worth a name. The option table (options.ts) is what applies them; the
+// servers import the few they also need when built without a DaemonConfig (tests, embedding).
 export const DEFAULT_ADMIN_RATE_LIMIT = 600;
 export const DEFAULT_ADMIN_AUTH_FAILURE_LIMIT = 20;
 
