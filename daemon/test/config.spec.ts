@@ -889,6 +889,12 @@ describe('the option table drives parsing, defaults and help', () => {
     expect(checked).toBeGreaterThanOrEqual(15);
   });
 
+  it('with several bad values, reports the first in help order; rules across options come after', () => {
+    expect(error(['start', '--log-format', 'x', '-p', 'abc'])).toBe('invalid -p/--port "abc": expected an integer 0-65535 (0: any free port)');
+    expect(error(['start', '-c', 'c.pem', '--max-streams', 'y'])).toBe('invalid --max-streams "y": expected a whole number (0: no cap)');
+    expect(error(['start', '-f', 'nope.json', '-p', 'abc'])).toMatch(/^-f\/--uri: unknown source uri "nope.json"/);
+  });
+
   it('every option vexil acts on refuses a value of the wrong shape in a config file, naming the file and the key', () => {
     for (const spec of OPTIONS) {
       if (spec.ignored || spec.name === 'config') continue;
