@@ -8,8 +8,8 @@
  * - a disabled flag: 404 with errorCode FLAG_NOT_FOUND ("flag `x` is disabled"); flagd's
  *   evaluator answers disabled flags with its FLAG_DISABLED error, which OFREP reports this way;
  * - PARSE_ERROR: 400 PARSE_ERROR; anything else (GENERAL, TYPE_MISMATCH, …): 400 GENERAL.
- *   The OFREP spec's 400 codes (OfrepErrorCode, @vexil/shared) are PARSE_ERROR, TARGETING_KEY_MISSING, INVALID_CONTEXT and
- *   GENERAL; those pass through unchanged.
+ *   The OFREP spec's 400 codes (OfrepErrorCode in @vexil/shared) are PARSE_ERROR,
+ *   TARGETING_KEY_MISSING, INVALID_CONTEXT and GENERAL; those pass through unchanged.
  *
  * OFREP requests carry no type: a flag is evaluated as the type of its own variants (flagd's
  * ResolveAsAnyValue), trying the other types only when a flag mixes variant types.
