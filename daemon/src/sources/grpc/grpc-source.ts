@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { syncV1 } from '@vexil/proto';
+import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import { grpcServiceDefinition } from '../../grpc/definitions.js';
 import { SourceFailureReason, type Source, type SourceConfig, type SourceListener } from '../source.js';
 
@@ -59,7 +60,7 @@ export class GrpcSource implements Source {
       const open = () => {
         if (this.stopped || !this.client) return settle();
         const md = new grpc.Metadata();
-        if (this.config.selector) md.set('flagd-selector', this.config.selector);
+        if (this.config.selector) md.set(FLAGD_SELECTOR_HEADER, this.config.selector);
         const call = (this.client as unknown as {
           SyncFlags(req: unknown, md: grpc.Metadata): grpc.ClientReadableStream<syncV1.SyncFlagsResponse>;
         }).SyncFlags({ providerId: 'vexil', selector: this.config.selector ?? '' }, md);
