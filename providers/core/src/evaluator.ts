@@ -24,15 +24,20 @@ import {
 const EMPTY_CONTEXT: EvaluationContext = Object.freeze({});
 const EMPTY_FLAGS: ReadonlyMap<string, CompiledFlag> = new Map();
 
+function result(added: string[], updated: string[], removed: string[], warnings: readonly ConfigWarning[]): SetFlagsResult {
+  return { changed: [...added, ...removed, ...updated], added, updated, removed, warnings: [...warnings] };
+}
+
 export class Evaluator {
   private flags: ReadonlyMap<string, CompiledFlag> = EMPTY_FLAGS;
   private setMetadata: Readonly<FlagMetadata> = Object.freeze({});
-  private lastText: string | undefined;
+  // `declare`d fields are set in the constructor (or, lastText, by load): nothing to emit for them.
+  private declare lastText: string | undefined;
   private lastWarnings: readonly ConfigWarning[] = [];
-  private readonly strict: boolean;
-  private readonly compiler: FlagSetCompiler;
+  private declare readonly strict: boolean;
+  private declare readonly compiler: FlagSetCompiler;
   // Reused for every evaluation: resolving is synchronous and never re-entered.
-  private readonly env: Env;
+  private declare readonly env: Env;
 
   constructor(options: EvaluatorOptions = {}) {
     this.strict = options.strict ?? false;
@@ -53,7 +58,7 @@ export class Evaluator {
   load(config: string | object): SetFlagsResult {
     if (typeof config === 'string' && config === this.lastText) {
       // A re-sync of the identical document: nothing to parse, nothing changed.
-      return { changed: [], added: [], updated: [], removed: [], warnings: [...this.lastWarnings] };
+      return result([], [], [], this.lastWarnings);
     }
     let doc: unknown;
     if (typeof config === 'string') {
@@ -89,7 +94,7 @@ export class Evaluator {
     this.setMetadata = parsed.metadata;
     this.lastText = typeof config === 'string' ? config : undefined;
     this.lastWarnings = warnings;
-    return { changed: [...added, ...removed, ...updated], added, updated, removed, warnings };
+    return result(added, updated, removed, warnings);
   }
 
   /** Warnings about the flag set in force. */
@@ -196,7 +201,6 @@ export class Evaluator {
     env.flagKey = flag.key;
     env.ts = -1;
     env.left = env.budget;
-    env.sizes = undefined;
     let variant: string;
     try {
       const result = rule(ctx, env);

@@ -41,17 +41,15 @@ interface FlagParts {
   readonly raw: Readonly<Record<string, unknown>>;
   readonly targeting: unknown;
   /**
-   * What else the compiled form depends on: set metadata and, if the flag uses `$ref`, the
-   * evaluators. Updated in place when a re-sync changes them without changing this flag.
+   * What else the compiled form depends on: set metadata (updated in place when a re-sync changes
+   * it without changing this flag) and, if the targeting holds a `$ref`, the evaluators.
    */
   setMetaText: string;
-  evaluatorsText: string | undefined;
+  readonly usesRefs: boolean;
   /** The unresolvable `$ref`, if that is why the flag resolves PARSE_ERROR. */
   readonly refProblem: string | undefined;
   /** Warnings about this flag, with paths relative to the flag (`$` is the flag). */
   readonly issues: readonly ConfigIssue[];
-  /** How much `$ref` substitution added to the targeting (counted as for maxRefExpansion). */
-  readonly grow: number;
 }
 
 // The class gets its fields from FlagParts (one object in, so the bundle names each field once).
@@ -104,12 +102,12 @@ export class CompiledFlag {
       if (!sameEntries(this.metadata, merged)) return false;
       this.setMetaText = doc.setMetaText;
     }
-    if (this.evaluatorsText !== undefined && this.evaluatorsText !== doc.evaluatorsText) {
-      // Substitute the new evaluators: the flag is unchanged if that yields the same rule (for a
-      // flag with an unresolvable reference: the same partly substituted rule).
+    if (this.usesRefs) {
+      // Substitute this document's evaluators (each once per load, and counted against
+      // maxRefExpansion): the flag is unchanged if that yields the same rule (for a flag with an
+      // unresolvable reference: the same partly substituted rule).
       const s = substitute(raw['targeting'], doc, this.key, where);
       if (!jsonEqual(this.targeting, s.targeting, new Map()) || s.error?.message !== this.refProblem) return false;
-      this.evaluatorsText = doc.evaluatorsText;
     }
     return true;
   }
@@ -120,28 +118,26 @@ interface DocumentParts {
   setMeta: Record<string, unknown>;
   setMetaText: string;
   evaluators: Record<string, unknown>;
-  evaluatorsText: string;
   /** Evaluators substituted so far, by name: every `$ref` to one gets the same object. */
   expansions: Map<string, Expansion>;
   /** Subtrees compiled so far (the shared ones are what `$ref`s put in several places). */
   compiled: Map<unknown, Compiled>;
   maxRefExpansion: number;
-  /** What `$ref` substitution added to the flags parsed so far. */
+  /** What `$ref` substitution added to the flags substituted so far. */
   grown: number;
 }
 
-/** An evaluator with its own `$ref`s substituted: the rule, its size, and its first unresolvable reference. */
+/** An evaluator with its own `$ref`s substituted (all of them resolved): the rule, and its size as substitution counts it. */
 interface Expansion {
   v: unknown;
   grow: number;
-  error: RuleError | undefined;
 }
 
 /** Same keys and values, in any order (metadata order carries no meaning). */
 function sameEntries(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   const ak = Object.keys(a);
   if (ak.length !== Object.keys(b).length) return false;
-  for (const k of ak) if (!Object.prototype.hasOwnProperty.call(b, k) || !jsonEqual(a[k], b[k])) return false;
+  for (const k of ak) if (!Object.hasOwn(b, k) || !jsonEqual(a[k], b[k])) return false;
   return true;
 }
 
@@ -178,16 +174,8 @@ export interface ParsedFlagSet {
 }
 
 function typeOfValue(v: unknown): FlagValueType | undefined {
-  switch (typeof v) {
-    case 'boolean':
-    case 'string':
-    case 'number':
-      return typeof v as FlagValueType;
-    case 'object':
-      return 'object';
-    default:
-      return undefined;
-  }
+  const t = typeof v;
+  return t === 'boolean' || t === 'string' || t === 'number' || t === 'object' ? t : undefined;
 }
 
 /** flagd-core treats any targeting with no own keys (`{}`, `[]`, numbers, booleans, "") as none. */
@@ -208,79 +196,65 @@ const REF = '$ref';
  * deep) stays in place and the first such problem is returned: the flag then resolves PARSE_ERROR,
  * and the partly substituted rule still tells a re-sync whether the evaluators it does use changed.
  */
-function substitute(targeting: unknown, doc: DocumentParts, key: string, where: number | undefined): { targeting: unknown; error?: RuleError; grow: number } {
+function substitute(targeting: unknown, doc: DocumentParts, key: string, where: number | undefined): { targeting: unknown; error?: RuleError } {
   const { evaluators, expansions } = doc;
   let grow = 0;
   let error: RuleError | undefined;
-  // Set when a result depended on the way there (a cycle, the depth limit): such a result is not reused.
-  let situated = false;
-  const fail = (at: (string | number)[], message: string, situational: boolean, node: unknown) => {
+  // Problems met so far: an evaluator whose substitution met one is not reused (a cycle's result
+  // depends on the way there), so only sound results are shared; the count below bounds the rest.
+  let problems = 0;
+  const fail = (at: (string | number)[], message: string, node: unknown) => {
     error ??= new RuleError(at.reduce<string>(pathKey, '$'), message);
-    situated ||= situational;
+    problems++;
     return node;
   };
   const count = (n: number) => {
-    if ((grow += n) + doc.grown > doc.maxRefExpansion) throw refsTooLarge(key, where, doc.maxRefExpansion);
+    if ((grow += n) + doc.grown > doc.maxRefExpansion) {
+      throw new FlagConfigError(
+        FlagConfigErrorCode.RULE_TOO_LARGE,
+        flagPath(key, where, 'targeting'),
+        `flag "${key}": "$ref"s expand past maxRefExpansion (${doc.maxRefExpansion})`,
+      );
+    }
   };
   // `at` is the path so far as segments, turned into a string only for a problem; `seen` the evaluators we are in.
-  const inline = (node: unknown, at: (string | number)[], seen: string[], depth: number): unknown => {
+  const inline = (node: any, at: (string | number)[], seen: string[], depth: number): unknown => {
     if (seen.length > 0) {
       count(typeof node === 'string' ? 1 + (node.length >> 4) : 1);
-      if (depth > MAX_SUBSTITUTED_DEPTH) return fail(at, `rule nests deeper than ${MAX_SUBSTITUTED_DEPTH} levels`, true, node);
+      if (depth > MAX_SUBSTITUTED_DEPTH) return fail(at, `rule nests deeper than ${MAX_SUBSTITUTED_DEPTH} levels`, node);
     }
     if (node === null || typeof node !== 'object') return node;
-    if (Array.isArray(node)) {
-      let copy: unknown[] | undefined;
-      for (let i = 0; i < node.length; i++) {
-        at.push(i);
-        const v = inline(node[i], at, seen, depth + 1);
-        at.pop();
-        if (v !== node[i]) (copy ??= node.slice())[i] = v;
+    const array = Array.isArray(node);
+    const keys = Object.keys(node);
+    if (!array && keys.length === 1 && keys[0] === REF && typeof node[REF] === 'string') {
+      const name: string = node[REF];
+      if (!Object.hasOwn(evaluators, name)) {
+        return fail(at, `"$ref" names the evaluator "${name}", which $evaluators does not define`, node);
       }
-      return copy ?? node;
-    }
-    const obj = node as Record<string, unknown>;
-    const keys = Object.keys(obj);
-    if (keys.length === 1 && keys[0] === REF && typeof obj[REF] === 'string') {
-      const name = obj[REF] as string;
-      if (!Object.prototype.hasOwnProperty.call(evaluators, name)) {
-        return fail(at, `"$ref" names the evaluator "${name}", which $evaluators does not define`, false, node);
-      }
-      if (seen.includes(name)) return fail(at, `evaluator "${name}" refers to itself through ${[...seen, name].join(' -> ')}`, true, node);
+      if (seen.includes(name)) return fail(at, `evaluator "${name}" refers to itself through ${[...seen, name].join(' -> ')}`, node);
       let x = expansions.get(name);
-      if (x) {
-        count(x.grow);
-        error ??= x.error;
-      } else {
-        const [error0, situated0, grow0] = [error, situated, grow];
-        error = undefined;
-        situated = false;
-        x = { v: inline(evaluators[name], ['$evaluators', name], [...seen, name], depth + 1), grow: grow - grow0, error };
-        if (!situated) expansions.set(name, x);
-        error = error0 ?? error;
-        situated ||= situated0;
+      if (x) count(x.grow);
+      else {
+        const [grow0, problems0] = [grow, problems];
+        x = { v: inline(evaluators[name], ['$evaluators', name], [...seen, name], depth + 1), grow: grow - grow0 };
+        if (problems === problems0) expansions.set(name, x);
       }
       return x.v;
     }
-    let copy: Record<string, unknown> | undefined;
+    // Copied on the first change only: a rule without `$ref` comes back as it was.
+    let copy: any;
     for (const k of keys) {
       if (seen.length > 0) count(k.length >> 4);
-      at.push(k);
-      const v = inline(obj[k], at, seen, depth + 1);
+      at.push(array ? +k : k);
+      const v = inline(node[k], at, seen, depth + 1);
       at.pop();
-      if (v !== obj[k]) (copy ??= Object.fromEntries(Object.entries(obj)))[k] = v;
+      if (v !== node[k]) (copy ??= array ? node.slice() : { ...node })[k] = v;
     }
     return copy ?? node;
   };
-  return { targeting: inline(targeting, ['targeting'], [], 0), error, grow };
-}
-
-function refsTooLarge(key: string, where: number | undefined, max: number): FlagConfigError {
-  return new FlagConfigError(
-    FlagConfigErrorCode.RULE_TOO_LARGE,
-    pathKey(flagPath(key, where), 'targeting'),
-    `"$ref" substitution makes the rules larger by more than ${max} (maxRefExpansion), reached at flag "${key}"`,
-  );
+  const out = inline(targeting, ['targeting'], [], 0);
+  doc.grown += grow;
+  return { targeting: out, error };
 }
 
 /** Metadata must be an object (flagd refuses anything else); its values should be primitives (flagd only warns). */
@@ -292,7 +266,7 @@ function checkMetadata(meta: unknown, path: () => string, issues: ConfigIssue[],
   for (const k of Object.keys(meta)) {
     const t = typeof meta[k];
     if (t !== 'string' && t !== 'number' && t !== 'boolean') {
-      issues.push({ code: ConfigWarningCode.INVALID_METADATA_VALUE, path: pathKey(relPath, k), message: 'metadata values must be strings, numbers or booleans' });
+      warn(issues, ConfigWarningCode.INVALID_METADATA_VALUE, pathKey(relPath, k), 'metadata values must be strings, numbers or booleans');
     }
   }
   return meta;
@@ -300,7 +274,11 @@ function checkMetadata(meta: unknown, path: () => string, issues: ConfigIssue[],
 
 export class FlagSetCompiler {
   private readonly compiler = new Compiler({ operators: flagdOperators() });
-  constructor(private readonly maxRefExpansion = MAX_REF_EXPANSION) {}
+  private declare readonly maxRefExpansion: number;
+
+  constructor(maxRefExpansion = MAX_REF_EXPANSION) {
+    this.maxRefExpansion = maxRefExpansion;
+  }
 
   /**
    * Parses a document already known to be JSON and within the depth limit. `previous` supplies
@@ -317,7 +295,6 @@ export class FlagSetCompiler {
       throw new FlagConfigError(FlagConfigErrorCode.INVALID_CONFIG, '$.$evaluators', '$evaluators must be an object of named rules');
     }
     const evaluators = (evaluatorsRaw ?? {}) as Record<string, unknown>;
-    const evaluatorsText = evaluatorsRaw ? JSON.stringify(evaluatorsRaw) : '';
 
     const setMeta = checkMetadata(doc['metadata'], () => '$.metadata', warnings, '$.metadata') ?? {};
     const setMetaText = JSON.stringify(setMeta);
@@ -328,7 +305,7 @@ export class FlagSetCompiler {
     const entries: [string, unknown, number | undefined][] = [];
     const flagsRaw = doc['flags'];
     if (flagsRaw === undefined || flagsRaw === null) {
-      warnings.push({ code: ConfigWarningCode.MISSING_FLAGS, path: '$.flags', message: 'the flag set has no "flags"; it loads as empty' });
+      warn(warnings, ConfigWarningCode.MISSING_FLAGS, '$.flags', 'the flag set has no "flags"; it loads as empty');
     } else if (Array.isArray(flagsRaw)) {
       const seen = new Set<string>();
       flagsRaw.forEach((f, i) => {
@@ -339,7 +316,7 @@ export class FlagSetCompiler {
         const key = f['key'] as string;
         if (seen.has(key)) throw new FlagConfigError(FlagConfigErrorCode.DUPLICATE_FLAG_KEY, pathKey(p, 'key'), `flag key "${key}" appears twice`);
         seen.add(key);
-        const rest = Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'key'));
+        const { key: _, ...rest } = f;
         entries.push([key, rest, i]);
       });
     } else if (isPlainObject(flagsRaw)) {
@@ -348,16 +325,12 @@ export class FlagSetCompiler {
       throw new FlagConfigError(FlagConfigErrorCode.INVALID_CONFIG, '$.flags', '"flags" must be an object keyed by flag key');
     }
 
-    const max = this.maxRefExpansion;
-    const parts: DocumentParts = { setMeta, setMetaText, evaluators, evaluatorsText, expansions: new Map(), compiled: new Map(), maxRefExpansion: max, grown: 0 };
+    const parts: DocumentParts = { setMeta, setMetaText, evaluators, expansions: new Map(), compiled: new Map(), maxRefExpansion: this.maxRefExpansion, grown: 0 };
     const flags = new Map<string, CompiledFlag>();
     for (const [key, raw, where] of entries) {
       if (!isPlainObject(raw)) throw new FlagConfigError(FlagConfigErrorCode.INVALID_FLAG, flagPath(key, where), `flag "${key}" must be an object`);
       const prev = previous.get(key);
       const flag = prev !== undefined && prev.sameAs(raw, parts, where) ? prev : this.compileFlag(key, raw, where, parts, metadata);
-      // What substitution added to all rules is bounded too: whoever writes the set out (a sync
-      // stream, a copy) pays for it. A reused flag was counted when compiled.
-      if ((parts.grown += flag.grow) > max) throw refsTooLarge(key, where, max);
       flags.set(key, flag);
       if (flag.issues.length > 0) {
         const path = flagPath(key, where);
@@ -368,15 +341,15 @@ export class FlagSetCompiler {
   }
 
   private compileFlag(key: string, raw: Record<string, unknown>, where: number | undefined, doc: DocumentParts, setMetadata: Readonly<FlagMetadata>): CompiledFlag {
-    const { setMeta, setMetaText, evaluatorsText } = doc;
+    const { setMeta, setMetaText } = doc;
     const issues: ConfigIssue[] = [];
     const state = raw['state'];
     if (state !== 'ENABLED' && state !== 'DISABLED') {
-      throw new FlagConfigError(FlagConfigErrorCode.INVALID_STATE, pathKey(flagPath(key, where), 'state'), `flag "${key}" has state ${JSON.stringify(state) ?? 'undefined'}; expected "ENABLED" or "DISABLED"`);
+      throw new FlagConfigError(FlagConfigErrorCode.INVALID_STATE, flagPath(key, where, 'state'), `flag "${key}" has state ${JSON.stringify(state) ?? 'undefined'}; expected "ENABLED" or "DISABLED"`);
     }
     const variantsRaw = raw['variants'];
     if (!isPlainObject(variantsRaw)) {
-      throw new FlagConfigError(FlagConfigErrorCode.INVALID_VARIANTS, pathKey(flagPath(key, where), 'variants'), `flag "${key}" must have an object of variants`);
+      throw new FlagConfigError(FlagConfigErrorCode.INVALID_VARIANTS, flagPath(key, where, 'variants'), `flag "${key}" must have an object of variants`);
     }
     const variants = new Map<string, JsonValue>();
     let firstType: string | undefined;
@@ -386,31 +359,31 @@ export class FlagSetCompiler {
       if (v !== null && typeof v === 'object') deepFreeze(v);
       variants.set(name, v);
       if (v === null || Array.isArray(v)) {
-        issues.push({ code: ConfigWarningCode.INVALID_VARIANT_VALUE, path: pathKey('$.variants', name), message: `variant "${name}" is ${v === null ? 'null' : 'an array'}; variants must be booleans, strings, numbers or objects` });
+        warn(issues, ConfigWarningCode.INVALID_VARIANT_VALUE, pathKey('$.variants', name), `variant "${name}" is ${v === null ? 'null' : 'an array'}; variants must be booleans, strings, numbers or objects`);
       } else if (firstType === undefined) {
         firstType = typeof v;
       } else if (typeof v !== firstType) {
         mixed = true;
       }
     }
-    if (key === '') issues.push({ code: ConfigWarningCode.EMPTY_FLAG_KEY, path: '$', message: 'flag keys must not be empty' });
-    if (variants.size === 0) issues.push({ code: ConfigWarningCode.EMPTY_VARIANTS, path: '$.variants', message: `flag "${key}" has no variants` });
+    if (key === '') warn(issues, ConfigWarningCode.EMPTY_FLAG_KEY, '$', 'flag keys must not be empty');
+    if (variants.size === 0) warn(issues, ConfigWarningCode.EMPTY_VARIANTS, '$.variants', `flag "${key}" has no variants`);
     if (mixed) {
       const types = [...new Set([...variants.values()].filter((v) => v !== null && !Array.isArray(v)).map((v) => typeof v))].sort();
-      issues.push({ code: ConfigWarningCode.MIXED_VARIANT_TYPES, path: '$.variants', message: `flag "${key}" mixes variant types (${types.join(', ')}); all variants of a flag should share one type` });
+      warn(issues, ConfigWarningCode.MIXED_VARIANT_TYPES, '$.variants', `flag "${key}" mixes variant types (${types.join(', ')}); all variants of a flag should share one type`);
     }
 
     // flagd-core reads `defaultVariant || undefined`: "", 0, false and null all mean "use the code default".
     const dvRaw = raw['defaultVariant'];
     if (dvRaw !== undefined && dvRaw !== null && typeof dvRaw !== 'string') {
-      issues.push({ code: ConfigWarningCode.INVALID_DEFAULT_VARIANT, path: '$.defaultVariant', message: 'defaultVariant must be a string or null' });
+      warn(issues, ConfigWarningCode.INVALID_DEFAULT_VARIANT, '$.defaultVariant', 'defaultVariant must be a string or null');
     }
     let defaultVariant: string | undefined;
     if (dvRaw) {
       if (typeof dvRaw !== 'string' || !variants.has(dvRaw)) {
         throw new FlagConfigError(
           FlagConfigErrorCode.DEFAULT_VARIANT_NOT_FOUND,
-          pathKey(flagPath(key, where), 'defaultVariant'),
+          flagPath(key, where, 'defaultVariant'),
           `flag "${key}" has defaultVariant ${JSON.stringify(dvRaw)}, which is not one of its variants (${[...variants.keys()].map((k) => JSON.stringify(k)).join(', ')})`,
         );
       }
@@ -418,7 +391,7 @@ export class FlagSetCompiler {
     }
 
     // Flag metadata wins over flag set metadata; a flag without its own shares the set's object.
-    const flagMeta = checkMetadata(raw['metadata'], () => pathKey(flagPath(key, where), 'metadata'), issues, '$.metadata');
+    const flagMeta = checkMetadata(raw['metadata'], () => flagPath(key, where, 'metadata'), issues, '$.metadata');
     const metadata = flagMeta === undefined ? setMetadata : mergeMetadata(setMeta, flagMeta);
 
     let rule: Fn | undefined;
@@ -427,17 +400,15 @@ export class FlagSetCompiler {
     // Whether the compiled form depends on $evaluators: the targeting holds a $ref, resolved or not.
     let usesRefs = false;
     let refProblem: string | undefined;
-    let grow = 0;
     if (hasTargeting(targeting)) {
       if (!isPlainObject(targeting)) {
-        issues.push({ code: ConfigWarningCode.TARGETING_NOT_OBJECT, path: '$.targeting', message: 'targeting should be a JSON Logic object' });
+        warn(issues, ConfigWarningCode.TARGETING_NOT_OBJECT, '$.targeting', 'targeting should be a JSON Logic object');
       }
       try {
         const s = substitute(targeting, doc, key, where);
         usesRefs = s.targeting !== targeting || s.error !== undefined;
         targeting = s.targeting;
         refProblem = s.error?.message;
-        grow = s.grow;
         if (s.error) throw s.error;
         // flagd-core substitutes evaluators first and then asks whether any targeting is left.
         // Substituted evaluators are shared objects: compile each once.
@@ -445,7 +416,7 @@ export class FlagSetCompiler {
       } catch (err) {
         if (!(err instanceof RuleError)) throw err;
         parseError = targetingError(key, err);
-        issues.push({ code: ConfigWarningCode.INVALID_TARGETING, path: err.path, message: parseError });
+        warn(issues, ConfigWarningCode.INVALID_TARGETING, err.path, parseError);
       }
     }
 
@@ -460,26 +431,31 @@ export class FlagSetCompiler {
       defaultVariant === undefined
         ? staticOutcome
         : Object.freeze({ value: defaultValue as JsonValue, variant: defaultVariant, reason: Reason.DEFAULT, flagMetadata: metadata });
+    // What evaluation reads first: V8 keeps the first few properties in the object itself.
     return new CompiledFlag({
-      key,
       enabled: state === 'ENABLED',
-      variants,
-      defaultVariant,
-      metadata,
-      valueType: typeOfValue(defaultVariant !== undefined ? defaultValue : firstValue),
       rule,
       parseError,
       staticOutcome,
       defaultOutcome,
+      key,
+      metadata,
+      variants,
+      valueType: typeOfValue(defaultVariant !== undefined ? defaultValue : firstValue),
+      defaultVariant,
       raw,
       targeting,
       setMetaText,
-      evaluatorsText: usesRefs ? evaluatorsText : undefined,
+      usesRefs,
       refProblem,
       issues,
-      grow,
     });
   }
+}
+
+/** Records a warning. */
+function warn(issues: ConfigIssue[], code: string, path: string, message: string): void {
+  issues.push({ code, path, message });
 }
 
 function targetingError(key: string, err: RuleError): string {
@@ -491,6 +467,8 @@ export function mergeMetadata(setMeta: Record<string, unknown>, flagMeta: Record
   return Object.freeze(Object.fromEntries([...Object.entries(setMeta), ...Object.entries(flagMeta)])) as Readonly<FlagMetadata>;
 }
 
-function flagPath(key: string, index: number | undefined): string {
-  return index === undefined ? pathKey('$.flags', key) : pathKey('$.flags', index);
+/** A flag's path (by key, or by index in the array form), or the path of its member `sub`. */
+function flagPath(key: string, index: number | undefined, sub?: string): string {
+  const p = pathKey('$.flags', index ?? key);
+  return sub ? pathKey(p, sub) : p;
 }

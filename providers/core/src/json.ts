@@ -7,37 +7,21 @@ import { FlagConfigError, FlagConfigErrorCode, pathKey } from './errors.js';
 /** Documents nesting deeper than this are refused; real flag sets stay far below it. */
 export const MAX_DOCUMENT_DEPTH = 512;
 
-function exceeds(value: unknown, depth: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (depth >= MAX_DOCUMENT_DEPTH) return true;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (exceeds(value[i], depth + 1)) return true;
-  } else {
-    for (const k in value) if (exceeds((value as Record<string, unknown>)[k], depth + 1)) return true;
-  }
-  return false;
-}
-
-/** Finds the path to the first value past the limit; only runs once a document is known to be too deep. */
-function deepPath(value: unknown, depth: number, path: string): string | undefined {
+/** The path, as segments, to the first value past the limit; undefined when there is none. Recursion is bounded by the limit. */
+function tooDeep(value: any, depth: number): (string | number)[] | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  if (depth >= MAX_DOCUMENT_DEPTH) return path;
-  const keys: (string | number)[] = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
-  for (const k of keys) {
-    const p = deepPath((value as Record<string | number, unknown>)[k], depth + 1, pathKey(path, k));
-    if (p !== undefined) return p;
+  if (depth >= MAX_DOCUMENT_DEPTH) return [];
+  for (const k in value) {
+    const p = tooDeep(value[k], depth + 1);
+    if (p) return p.unshift(Array.isArray(value) ? +k : k), p;
   }
   return undefined;
 }
 
-/** Throws NESTING_TOO_DEEP with the path of the first value past the limit. Recursion is bounded by the limit. */
+/** Throws NESTING_TOO_DEEP with the path of the first value past the limit. */
 export function checkDepth(value: unknown): void {
-  if (!exceeds(value, 0)) return;
-  throw new FlagConfigError(
-    FlagConfigErrorCode.NESTING_TOO_DEEP,
-    deepPath(value, 0, '$') ?? '$',
-    `flag set nests deeper than ${MAX_DOCUMENT_DEPTH} levels`,
-  );
+  const p = tooDeep(value, 0);
+  if (p) throw new FlagConfigError(FlagConfigErrorCode.NESTING_TOO_DEEP, p.reduce<string>(pathKey, '$'), `flag set nests deeper than ${MAX_DOCUMENT_DEPTH} levels`);
 }
 
 export function parseJson(text: string): unknown {
@@ -91,7 +75,7 @@ export function copyJson(value: unknown, path = '$', depth = 0, ancestors: unkno
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
+    for (const k in value) deepFreeze((value as Record<string, unknown>)[k]);
   }
   return value;
 }

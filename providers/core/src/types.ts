@@ -4,6 +4,8 @@
  * providers can hand these objects to either SDK unchanged.
  */
 
+import { codes } from './errors.js';
+
 /** A JSON value as found in flag variants and evaluation contexts. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -12,22 +14,22 @@ export type JsonObject = { [key: string]: JsonValue };
 export type EvaluationContext = { targetingKey?: string; [key: string]: unknown };
 
 /** flagd's resolution reasons (a subset of OpenFeature's StandardResolutionReasons). */
-export const Reason = {
-  STATIC: 'STATIC',
-  TARGETING_MATCH: 'TARGETING_MATCH',
-  DEFAULT: 'DEFAULT',
-  DISABLED: 'DISABLED',
-  ERROR: 'ERROR',
-} as const;
+export const Reason = codes({
+  STATIC: 0,
+  TARGETING_MATCH: 0,
+  DEFAULT: 0,
+  DISABLED: 0,
+  ERROR: 0,
+});
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
 /** OpenFeature error codes the engine can return; the strings equal OpenFeature's ErrorCode values. */
-export const ErrorCode = {
-  FLAG_NOT_FOUND: 'FLAG_NOT_FOUND',
-  PARSE_ERROR: 'PARSE_ERROR',
-  TYPE_MISMATCH: 'TYPE_MISMATCH',
-  GENERAL: 'GENERAL',
-} as const;
+export const ErrorCode = codes({
+  FLAG_NOT_FOUND: 0,
+  PARSE_ERROR: 0,
+  TYPE_MISMATCH: 0,
+  GENERAL: 0,
+});
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export type FlagMetadata = Record<string, string | number | boolean>;

@@ -26,8 +26,6 @@ export interface Env {
   /** The evaluation budget, and what is left of it in this evaluation (see `spend`). */
   budget: number;
   left: number;
-  /** Sizes of the values met in this evaluation (see `sizeOf`), made on first use. */
-  sizes?: Map<unknown, number>;
 }
 
 /** The default evaluation budget: steps one evaluation may take in iterating and concatenating operators. */
@@ -45,20 +43,13 @@ export function spend(e: Env, n: number): void {
 }
 
 /**
- * A value's size as the budget counts it: 1, plus its length for a string, plus its members for an
- * array or object. Values shared inside a value (which `reduce` can build) count each time, so the
- * size is that of the value written out; each is measured once per evaluation.
+ * Charges a value's size: 1, plus its length for a string, plus its members for an array or object.
+ * A value shared inside another (which `reduce` can build) counts each time it occurs, as it does
+ * when the value is written out or compared; the walk stops when the budget does.
  */
-function sizeOf(v: any, e: Env): number {
-  if (v === null || typeof v !== 'object') return typeof v === 'string' ? 1 + v.length : 1;
-  const m = (e.sizes ??= new Map());
-  let n = m.get(v);
-  if (n === undefined) {
-    n = 1;
-    for (const k in v) n += sizeOf(v[k], e);
-    m.set(v, n);
-  }
-  return n;
+function charge(v: any, e: Env): void {
+  spend(e, typeof v === 'string' ? 1 + v.length : 1);
+  if (v !== null && typeof v === 'object') for (const k in v) charge(v[k], e);
 }
 
 export type Fn = (data: any, env: Env) => unknown;
@@ -82,19 +73,8 @@ export interface CompileOptions {
 
 export const DEFAULT_MAX_DEPTH = 256;
 
-/** A constant node builds its closure only if some operator asks for it; most never do. */
-class ConstNode implements Node {
-  readonly konst = true;
-  private f: Fn | undefined;
-  constructor(readonly value: unknown) {}
-  get fn(): Fn {
-    const v = this.value;
-    return (this.f ??= () => v);
-  }
-}
-
 export function constant(value: unknown): Node {
-  return new ConstNode(value);
+  return { fn: () => value, konst: true, value };
 }
 
 export function dynamic(fn: Fn): Node {
@@ -112,13 +92,14 @@ function pf(x: unknown): number {
   return parseFloat(x as string);
 }
 
-/** Own-property read that refuses inherited members and functions (prototype-pollution safety). */
+/**
+ * Own-property read that refuses inherited members and functions (prototype-pollution safety). An
+ * inherited `__proto__` is the prototype, an object, so the own-property check refuses it too.
+ */
 function prop(obj: any, key: string): unknown {
   const v = obj[key];
-  if (v === undefined) return undefined;
-  if (typeof v === 'function') return undefined;
-  if (key === '__proto__' && !Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
-  if (typeof v === 'object' && v !== null && !Object.prototype.hasOwnProperty.call(obj, key)) return undefined;
+  if (v === undefined || typeof v === 'function') return undefined;
+  if (typeof v === 'object' && v !== null && !Object.hasOwn(obj, key)) return undefined;
   return v;
 }
 
@@ -140,7 +121,7 @@ function rootData(data: unknown, env: Env): unknown {
 /** `var` over a path already split into segments. Mirrors json-logic-js's loop exactly. */
 function walk(data: any, env: Env, segs: readonly string[], notFound: unknown): unknown {
   let i = 0;
-  if (segs[0] === '$flagd' && env.flagd && data === env.ctx && data !== null && data !== undefined) {
+  if (segs[0] === '$flagd' && env.flagd && data === env.ctx && data != null) {
     data = flagdProps(env);
     i = 1;
   }
@@ -154,20 +135,17 @@ function walk(data: any, env: Env, segs: readonly string[], notFound: unknown): 
 
 /** Runtime `var` for a path only known at evaluation time. */
 export function lookup(data: unknown, env: Env, path: unknown, notFound: unknown): unknown {
-  if (path === undefined || path === '' || path === null) return rootData(data, env);
+  if (path == null || path === '') return rootData(data, env);
   return walk(data, env, String(path).split('.'), notFound);
 }
 
 function getterFor(path: unknown): (data: any, env: Env, notFound: unknown) => unknown {
-  if (path === undefined || path === '' || path === null) return (d, env) => rootData(d, env);
+  if (path == null || path === '') return (d, env) => rootData(d, env);
   const segs = String(path).split('.');
-  if (segs[0] === '$flagd') {
-    if (segs.length === 2 && segs[1] === 'flagKey') {
-      return (d, env, nf) => (env.flagd && d === env.ctx && d !== null && d !== undefined ? env.flagKey : walk(d, env, segs, nf));
-    }
-    return (d, env, nf) => walk(d, env, segs, nf);
+  if (segs[0] === '$flagd' && segs[1] === 'flagKey' && segs.length === 2) {
+    return (d, env, nf) => (env.flagd && d === env.ctx && d != null ? env.flagKey : walk(d, env, segs, nf));
   }
-  if (segs.length === 1) {
+  if (segs.length === 1 && segs[0] !== '$flagd') {
     const k = segs[0];
     return (d, _env, nf) => {
       if (d === null || d === undefined) return nf;
@@ -204,10 +182,6 @@ function eager(args: Node[], f: (xs: unknown[], e: Env) => unknown): Node {
   }
   const fns = args.map((a) => a.fn);
   switch (fns.length) {
-    case 1: {
-      const a = fns[0];
-      return dynamic((d, e) => f([a(d, e)], e));
-    }
     case 2: {
       const [a, b] = fns;
       return dynamic((d, e) => f([a(d, e), b(d, e)], e));
@@ -243,6 +217,11 @@ function comparison(args: Node[], cmp: Cmp): Node {
   return dynamic((d, e) => cmp(af(d, e), bf(d, e)));
 }
 
+/** `<` and `<=`: with three operands, whether the second lies between the others. */
+function between(cmp: Cmp): OperatorCompiler {
+  return (args) => (args.length >= 3 ? eager(args, ([a, b, c]: any[]) => (c === undefined ? cmp(a, b) : cmp(a, b) && cmp(b, c))) : comparison(args, cmp));
+}
+
 function inOp(a: unknown, b: any): boolean {
   if (!b) return false;
   if (typeof b === 'string') return b.indexOf(a as string) !== -1;
@@ -271,7 +250,7 @@ function substr(source: unknown, start: any, end: any): string {
  */
 function reapply(c: Compiler, v: unknown, data: unknown, env: Env): unknown {
   if (v === null || typeof v !== 'object') return v;
-  spend(env, sizeOf(v, env));
+  charge(v, env);
   return c.compile(v).fn(data, env);
 }
 
@@ -308,7 +287,7 @@ function scoped(op: string, args: Node[], k: number): Node {
     if (op === 'reduce') {
       for (const x of arr) {
         // The body may read the whole accumulator, so every iteration also pays its size.
-        spend(e, sizeOf(acc, e));
+        charge(acc, e);
         acc = body({ current: x, accumulator: acc }, e);
       }
       return acc;
@@ -437,56 +416,30 @@ const STANDARD: Record<string, OperatorCompiler> = {
   '?:': (args) => ifOp(args),
   and: (args) => andOr(args, true),
   or: (args) => andOr(args, false),
-  filter: (args, c) => scoped('filter', args, c.body),
-  map: (args, c) => scoped('map', args, c.body),
-  reduce: (args, c) => scoped('reduce', args, c.body),
-  all: (args, c) => scoped('all', args, c.body),
-  none: (args, c) => scoped('none', args, c.body),
-  some: (args, c) => scoped('some', args, c.body),
+  ...Object.fromEntries(['filter', 'map', 'reduce', 'all', 'none', 'some'].map((op) => [op, (args: Node[], c: Compiler) => scoped(op, args, c.body)])),
   '==': (args) => comparison(args, (a, b) => a == b),
   '===': (args) => comparison(args, (a, b) => a === b),
   '!=': (args) => comparison(args, (a, b) => a != b),
   '!==': (args) => comparison(args, (a, b) => a !== b),
   '>': (args) => comparison(args, (a, b) => a > b),
   '>=': (args) => comparison(args, (a, b) => a >= b),
-  '<': (args) => (args.length >= 3 ? eager(args, ([a, b, c]: any[]) => (c === undefined ? a < b : a < b && b < c)) : comparison(args, (a, b) => a < b)),
-  '<=': (args) => (args.length >= 3 ? eager(args, ([a, b, c]: any[]) => (c === undefined ? a <= b : a <= b && b <= c)) : comparison(args, (a, b) => a <= b)),
+  '<': between((a, b) => a < b),
+  '<=': between((a, b) => a <= b),
   '!!': (args) => eager(args, (xs) => truthy(xs[0])),
   '!': (args) => eager(args, (xs) => !truthy(xs[0])),
   '%': (args) => eager(args, ([a, b]: any[]) => a % b),
   '/': (args) => eager(args, ([a, b]: any[]) => a / b),
   '-': (args) => eager(args, ([a, b]: any[]) => (b === undefined ? -a : a - b)),
-  '+': (args) =>
-    eager(args, (xs) => {
-      let acc = 0;
-      for (let i = 0; i < xs.length; i++) acc = acc + pf(xs[i]);
-      return acc;
-    }),
-  '*': (args) =>
-    eager(args, (xs) => {
-      if (xs.length === 0) throw new TypeError('Reduce of empty array with no initial value');
-      let acc: unknown = xs[0];
-      for (let i = 1; i < xs.length; i++) acc = pf(acc) * pf(xs[i]);
-      return acc;
-    }),
-  min: (args) =>
-    eager(args, (xs: any[]) => {
-      let acc = Infinity;
-      for (let i = 0; i < xs.length; i++) acc = Math.min(acc, xs[i]);
-      return acc;
-    }),
-  max: (args) =>
-    eager(args, (xs: any[]) => {
-      let acc = -Infinity;
-      for (let i = 0; i < xs.length; i++) acc = Math.max(acc, xs[i]);
-      return acc;
-    }),
+  // As json-logic-js: reduce, so `*` of nothing throws (TypeError) and of one value returns it as is.
+  '+': (args) => eager(args, (xs) => xs.reduce((a: number, x) => a + pf(x), 0)),
+  '*': (args) => eager(args, (xs) => xs.reduce((a, x) => pf(a) * pf(x))),
+  min: (args) => eager(args, (xs: any[]) => xs.reduce((a, x) => Math.min(a, x), Infinity)),
+  max: (args) => eager(args, (xs: any[]) => xs.reduce((a, x) => Math.max(a, x), -Infinity)),
   merge: (args) =>
     eager(args, (xs, e) => {
-      let acc: unknown[] = [];
-      for (let i = 0; i < xs.length; i++) acc = acc.concat(xs[i]);
-      spend(e, sizeOf(acc, e));
-      return acc;
+      const out = xs.reduce((a: unknown[], x) => a.concat(x), []);
+      charge(out, e);
+      return out;
     }),
   cat: (args) =>
     eager(args, (xs, e) => {
@@ -499,7 +452,7 @@ const STANDARD: Record<string, OperatorCompiler> = {
   in: (args) => inOpNode(args),
 };
 
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const hasOwn = Object.hasOwn;
 
 /** A single-key plain object is an operation; anything else is data (json-logic-js `is_logic`). */
 export function isLogic(v: unknown): v is Record<string, unknown> {
@@ -517,22 +470,17 @@ export interface Compiled {
 }
 
 export class Compiler {
-  private readonly ops: ReadonlyMap<string, OperatorCompiler> | undefined;
-  private readonly maxDepth: number;
-  private memo: Map<unknown, Compiled> | undefined;
-  /** Nodes compiled so far, shared subtrees counted each time they occur. */
-  private count = 0;
+  private declare readonly ops: ReadonlyMap<string, OperatorCompiler> | undefined;
+  private declare readonly maxDepth: number;
+  private declare memo: Map<unknown, Compiled> | undefined;
+  /** Nodes compiled so far, shared subtrees counted each time they occur (set by compile). */
+  private declare count: number;
   /** While an operator compiles: the size of its second argument (the body of `map` and the like), plus one. */
-  body = 1;
+  declare body: number;
 
   constructor(options: CompileOptions = {}) {
     this.ops = options.operators;
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  }
-
-  /** Names every operator this compiler accepts. */
-  has(op: string): boolean {
-    return hasOwn(STANDARD, op) || (this.ops?.has(op) ?? false);
   }
 
   /**
@@ -587,7 +535,7 @@ export class Compiler {
         const out = new Array(fns.length);
         for (let i = 0; i < fns.length; i++) out[i] = fns[i](d, e);
         // The values may be shared ([acc, acc] in a reduce doubles them): charge what it holds.
-        spend(e, sizeOf(out, e));
+        charge(out, e);
         return out;
       });
     }
@@ -632,7 +580,10 @@ export class Compiler {
 /** Internal: a compile failure on its way up, collecting path segments innermost first. */
 class RuleFault {
   readonly segments: (string | number)[] = [];
-  constructor(readonly reason: string) {}
+  declare readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
 }
 
 /** A compiled rule as a plain function of the data (the context). */

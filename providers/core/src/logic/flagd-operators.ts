@@ -8,16 +8,11 @@ import { constant, dynamic, type Env, type Node, type OperatorCompiler } from '.
 import { compareSemVer, parseSemVer } from './sem-ver.js';
 
 function stringComparison(test: (a: string, b: string) => boolean): OperatorCompiler {
-  const run = (args: unknown[]): boolean | null => {
-    if (args.length !== 2) return null;
-    const [a, b] = args;
-    if (typeof a !== 'string' || typeof b !== 'string') return null;
-    return test(a, b);
-  };
+  const run = (a: unknown, b: unknown): boolean | null => (typeof a === 'string' && typeof b === 'string' ? test(a, b) : null);
   return (args) => {
     if (args.length !== 2) return constant(null);
     const [a, b] = args;
-    if (a.konst && b.konst) return constant(run([a.value, b.value]));
+    if (a.konst && b.konst) return constant(run(a.value, b.value));
     const af = a.fn;
     if (b.konst) {
       const bv = b.value;
@@ -28,7 +23,7 @@ function stringComparison(test: (a: string, b: string) => boolean): OperatorComp
       });
     }
     const bf = b.fn;
-    return dynamic((d, e) => run([af(d, e), bf(d, e)]));
+    return dynamic((d, e) => run(af(d, e), bf(d, e)));
   };
 }
 

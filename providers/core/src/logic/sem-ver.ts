@@ -65,9 +65,7 @@ function cmpId(a: string | number, b: string | number): number {
 
 /** SemVer precedence: -1, 0 or 1. Build metadata never counts. */
 export function compareSemVer(a: SemVer, b: SemVer): number {
-  if (a.major !== b.major) return a.major < b.major ? -1 : 1;
-  if (a.minor !== b.minor) return a.minor < b.minor ? -1 : 1;
-  if (a.patch !== b.patch) return a.patch < b.patch ? -1 : 1;
+  for (const k of ['major', 'minor', 'patch'] as const) if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
   if (a.pre.length === 0 || b.pre.length === 0) {
     return a.pre.length === b.pre.length ? 0 : a.pre.length === 0 ? 1 : -1;
   }
