@@ -471,10 +471,13 @@ describe('rules streams in process (internal options)', () => {
     server = undefined;
   });
 
+  /** `doc` undefined: the source has not delivered yet (a daemon just started). */
   async function start(doc: unknown, browserStreams: { keepAliveMs?: number; maxBufferedBytes?: number }) {
     const store = new FlagStore([SOURCE]);
-    const r = store.update(SOURCE, JSON.stringify(doc));
-    if (!r.ok) throw new Error(r.error.message);
+    if (doc !== undefined) {
+      const r = store.update(SOURCE, JSON.stringify(doc));
+      if (!r.ok) throw new Error(r.error.message);
+    }
     const metrics = createMetrics({ defaultMetrics: false });
     logs = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
@@ -523,6 +526,21 @@ describe('rules streams in process (internal options)', () => {
     expect(s.events.map((e) => e.event)).toEqual(['rules']);
     expect(logs.some((l) => l['msg'] === 'flag set no longer exposed to browsers: ending its rules streams')).toBe(true);
     expect((await fetch(`${base}/vexil/v1/stream`)).status).toBe(403);
+  });
+
+  it('answers 503 UNAVAILABLE with Retry-After, not 403, for rules and rules streams until the sources have delivered', async () => {
+    // A restarted daemon: a web provider that got 403 here would stop for good (FATAL).
+    const { store, base } = await start(undefined, {});
+    for (const url of [`${base}/vexil/v1/rules`, `${base}/vexil/v1/stream`]) {
+      const res = await fetch(url);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toEqual({ errorCode: 'UNAVAILABLE', errorDetails: 'the daemon has not loaded its flag sources yet' });
+    }
+    store.update(SOURCE, JSON.stringify(webDoc('Hello')));
+    expect((await fetch(`${base}/vexil/v1/rules`)).status).toBe(200);
+    const s = await sse(`${base}/vexil/v1/stream`);
+    await s.next((e) => e.event === 'rules');
   });
 
   it('drops a client that stops reading once more than maxBufferedBytes wait for it; readers are not affected', async () => {

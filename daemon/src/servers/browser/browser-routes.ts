@@ -37,7 +37,7 @@ export const BrowserErrorCode = {
   INVALID_SELECTOR: 'INVALID_SELECTOR',
   /** 400: another parameter is invalid (`rules` not true/false), or the request could not be read. */
   INVALID_REQUEST: 'INVALID_REQUEST',
-  /** 503: the daemon is shutting down. */
+  /** 503: the daemon is shutting down, or no source has delivered flags yet (Retry-After). */
   UNAVAILABLE: 'UNAVAILABLE',
   /** 429: a stream cap is reached (--max-streams, --max-streams-per-address); Retry-After says when to retry. */
   TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
@@ -55,7 +55,7 @@ export const STREAM_RETRY_AFTER_SECONDS = 5;
 const JSON_TYPE = 'application/json';
 
 export interface BrowserRoutesOptions {
-  store: Pick<FlagStore, 'flagSetJson' | 'evaluator' | 'subscribe' | 'currentVersion'>;
+  store: Pick<FlagStore, 'flagSetJson' | 'evaluator' | 'subscribe' | 'currentVersion' | 'ready'>;
   metrics: Pick<Metrics, 'route' | 'eventStreamOpened' | 'eventStreamClosed'>;
   logger: Logger;
   /** `-C` origins, as the OFREP routes take them. */
@@ -115,6 +115,15 @@ export const browserRoutes: FastifyPluginAsync<BrowserRoutesOptions> = async (ap
     return sendError(req, reply, 500, BrowserErrorCode.INVALID_REQUEST, 'internal error');
   });
 
+  // Until every source has delivered, a flag set's exposure (its metadata) and rules are unknown:
+  // a 403 then would be final for a web provider (it stops retrying), and empty rules would hide
+  // flags, so both routes answer 503, which providers retry. A restarted daemon meets this.
+  const notReady = (req: FastifyRequest, reply: FastifyReply): string | undefined => {
+    if (store.ready) return undefined;
+    reply.header('retry-after', '1');
+    return sendError(req, reply, 503, BrowserErrorCode.UNAVAILABLE, 'the daemon has not loaded its flag sources yet');
+  };
+
   const notExposed = (selector: string) =>
     `flag set ${selector === '' ? 'all flags' : selector} is not exposed to browsers: use remote evaluation (OFREP), ` +
     'or expose it with --browser-rules or "browserRules": true in its metadata';
@@ -130,6 +139,11 @@ export const browserRoutes: FastifyPluginAsync<BrowserRoutesOptions> = async (ap
       if (!(err instanceof BadRequest)) throw err;
       const text = sendError(req, reply, 400, err.code, err.message);
       done(400, Buffer.byteLength(text));
+      return;
+    }
+    const unready = notReady(req, reply);
+    if (unready !== undefined) {
+      done(503, Buffer.byteLength(unready));
       return;
     }
     const set = ruleSets.get(selector);
@@ -169,6 +183,7 @@ export const browserRoutes: FastifyPluginAsync<BrowserRoutesOptions> = async (ap
         sendError(req, reply, 503, BrowserErrorCode.UNAVAILABLE, 'the daemon is shutting down');
         return;
       }
+      if (mode === 'rules' && notReady(req, reply) !== undefined) return;
       const set = mode === 'rules' ? ruleSets.get(selector) : undefined;
       if (set !== undefined && !set.exposed) {
         sendError(req, reply, 403, BrowserErrorCode.RULES_NOT_EXPOSED, notExposed(selector));
