@@ -77,7 +77,8 @@ export class FlagConfigError extends Error {
   declare readonly warnings: readonly ConfigIssue[];
 
   constructor(code: FlagConfigErrorCode, path: string, message: string, options?: { cause?: unknown; warnings?: ConfigIssue[] }) {
-    super(`${message} (at ${path})`, options?.cause === undefined ? undefined : { cause: options.cause });
+    // Error reads only `cause` from the options, and only when it is there.
+    super(`${message} (at ${path})`, options);
     this.code = code;
     this.path = path;
     this.warnings = Object.freeze(options?.warnings ?? []);

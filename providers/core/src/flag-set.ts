@@ -25,7 +25,6 @@ interface FlagParts {
   readonly key: string;
   readonly enabled: boolean;
   readonly variants: ReadonlyMap<string, JsonValue>;
-  readonly defaultVariant: string | undefined;
   readonly metadata: Readonly<FlagMetadata>;
   /** The type of the default variant's value (else the first variant's); what resolveAll reports. */
   readonly valueType: FlagValueType | undefined;
@@ -224,9 +223,19 @@ function substitute(targeting: unknown, doc: DocumentParts, key: string, where: 
       if (depth > MAX_SUBSTITUTED_DEPTH) return fail(at, `rule nests deeper than ${MAX_SUBSTITUTED_DEPTH} levels`, node);
     }
     if (node === null || typeof node !== 'object') return node;
-    const array = Array.isArray(node);
+    // Copied on the first change only: a rule without `$ref` comes back as it was.
+    if (Array.isArray(node)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < node.length; i++) {
+        at.push(i);
+        const v = inline(node[i], at, seen, depth + 1);
+        at.pop();
+        if (v !== node[i]) (copy ??= node.slice())[i] = v;
+      }
+      return copy ?? node;
+    }
     const keys = Object.keys(node);
-    if (!array && keys.length === 1 && keys[0] === REF && typeof node[REF] === 'string') {
+    if (keys.length === 1 && keys[0] === REF && typeof node[REF] === 'string') {
       const name: string = node[REF];
       if (!Object.hasOwn(evaluators, name)) {
         return fail(at, `"$ref" names the evaluator "${name}", which $evaluators does not define`, node);
@@ -235,20 +244,20 @@ function substitute(targeting: unknown, doc: DocumentParts, key: string, where: 
       let x = expansions.get(name);
       if (x) count(x.grow);
       else {
-        const [grow0, problems0] = [grow, problems];
+        const grow0 = grow;
+        const problems0 = problems;
         x = { v: inline(evaluators[name], ['$evaluators', name], [...seen, name], depth + 1), grow: grow - grow0 };
         if (problems === problems0) expansions.set(name, x);
       }
       return x.v;
     }
-    // Copied on the first change only: a rule without `$ref` comes back as it was.
-    let copy: any;
+    let copy: Record<string, unknown> | undefined;
     for (const k of keys) {
       if (seen.length > 0) count(k.length >> 4);
-      at.push(array ? +k : k);
+      at.push(k);
       const v = inline(node[k], at, seen, depth + 1);
       at.pop();
-      if (v !== node[k]) (copy ??= array ? node.slice() : { ...node })[k] = v;
+      if (v !== node[k]) (copy ??= { ...node })[k] = v;
     }
     return copy ?? node;
   };
@@ -298,7 +307,7 @@ export class FlagSetCompiler {
 
     const setMeta = checkMetadata(doc['metadata'], () => '$.metadata', warnings, '$.metadata') ?? {};
     const setMetaText = JSON.stringify(setMeta);
-    const metadata = Object.freeze(Object.fromEntries(Object.entries(setMeta))) as Readonly<FlagMetadata>;
+    const metadata = Object.freeze({ ...setMeta }) as Readonly<FlagMetadata>;
 
     // The flag list: a map by key (providers' format) or flagd's array of flags with `key`.
     // Each entry: key, definition, and its index in the array form (paths are built only when needed).
@@ -415,7 +424,7 @@ export class FlagSetCompiler {
         if (hasTargeting(targeting)) rule = this.compiler.compile(targeting, '$.targeting', usesRefs ? doc.compiled : undefined).fn;
       } catch (err) {
         if (!(err instanceof RuleError)) throw err;
-        parseError = targetingError(key, err);
+        parseError = `invalid targeting for flag "${key}": ${err.message}`;
         warn(issues, ConfigWarningCode.INVALID_TARGETING, err.path, parseError);
       }
     }
@@ -442,7 +451,6 @@ export class FlagSetCompiler {
       metadata,
       variants,
       valueType: typeOfValue(defaultVariant !== undefined ? defaultValue : firstValue),
-      defaultVariant,
       raw,
       targeting,
       setMetaText,
@@ -458,13 +466,9 @@ function warn(issues: ConfigIssue[], code: string, path: string, message: string
   issues.push({ code, path, message });
 }
 
-function targetingError(key: string, err: RuleError): string {
-  return `invalid targeting for flag "${key}": ${err.message}`;
-}
-
 /** Flag metadata over set metadata, frozen. */
 export function mergeMetadata(setMeta: Record<string, unknown>, flagMeta: Record<string, unknown>): Readonly<FlagMetadata> {
-  return Object.freeze(Object.fromEntries([...Object.entries(setMeta), ...Object.entries(flagMeta)])) as Readonly<FlagMetadata>;
+  return Object.freeze({ ...setMeta, ...flagMeta }) as Readonly<FlagMetadata>;
 }
 
 /** A flag's path (by key, or by index in the array form), or the path of its member `sub`. */

@@ -11,9 +11,17 @@ export const MAX_DOCUMENT_DEPTH = 512;
 function tooDeep(value: any, depth: number): (string | number)[] | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   if (depth >= MAX_DOCUMENT_DEPTH) return [];
-  for (const k in value) {
-    const p = tooDeep(value[k], depth + 1);
-    if (p) return p.unshift(Array.isArray(value) ? +k : k), p;
+  // An index loop for arrays: for-in would make a string of every index.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = tooDeep(value[i], depth + 1);
+      if (p) return p.unshift(i), p;
+    }
+  } else {
+    for (const k in value) {
+      const p = tooDeep(value[k], depth + 1);
+      if (p) return p.unshift(k), p;
+    }
   }
   return undefined;
 }

@@ -39,7 +39,7 @@ export const DEFAULT_BUDGET = 1_000_000;
  * (characters) and the rules `missing` re-applies.
  */
 export function spend(e: Env, n: number): void {
-  if ((e.left -= n) < 0) throw new Error(`evaluation budget of ${e.budget} steps exceeded`);
+  if ((e.left -= n) < 0) throw Error(`evaluation budget of ${e.budget} steps exceeded`);
 }
 
 /**
@@ -49,7 +49,8 @@ export function spend(e: Env, n: number): void {
  */
 function charge(v: any, e: Env): void {
   spend(e, typeof v === 'string' ? 1 + v.length : 1);
-  if (v !== null && typeof v === 'object') for (const k in v) charge(v[k], e);
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) charge(v[i], e);
+  else if (v !== null && typeof v === 'object') for (const k in v) charge(v[k], e);
 }
 
 export type Fn = (data: any, env: Env) => unknown;
@@ -73,8 +74,22 @@ export interface CompileOptions {
 
 export const DEFAULT_MAX_DEPTH = 256;
 
+/** A constant node builds its closure only if some operator asks for it; most never do. */
+class ConstNode implements Node {
+  readonly konst = true;
+  private f: Fn | undefined;
+  declare readonly value: unknown;
+  constructor(value: unknown) {
+    this.value = value;
+  }
+  get fn(): Fn {
+    const v = this.value;
+    return (this.f ??= () => v);
+  }
+}
+
 export function constant(value: unknown): Node {
-  return { fn: () => value, konst: true, value };
+  return new ConstNode(value);
 }
 
 export function dynamic(fn: Fn): Node {
@@ -165,20 +180,14 @@ function getterFor(path: unknown): (data: any, env: Env, notFound: unknown) => u
  */
 function eager(args: Node[], f: (xs: unknown[], e: Env) => unknown): Node {
   if (args.every((a) => a.konst)) {
-    let v: unknown;
-    let failed = false;
-    let err: unknown;
     try {
       // Folding is bounded by the rule's size, so it runs on an unlimited budget.
-      v = f(args.map((a) => a.value), { left: Infinity } as Env);
-    } catch (e) {
-      failed = true;
-      err = e;
+      return constant(f(args.map((a) => a.value), { left: Infinity } as Env));
+    } catch (err) {
+      return dynamic(() => {
+        throw err;
+      });
     }
-    if (!failed) return constant(v);
-    return dynamic(() => {
-      throw err;
-    });
   }
   const fns = args.map((a) => a.fn);
   switch (fns.length) {
@@ -255,19 +264,12 @@ function reapply(c: Compiler, v: unknown, data: unknown, env: Env): unknown {
 }
 
 function missingOf(c: Compiler, data: unknown, env: Env, keys: readonly unknown[]): unknown[] {
-  const missing: unknown[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    // json-logic-js looks each key up as {"var": key}, so an array key is [path, default].
-    const k = keys[i];
-    let v: unknown;
-    if (k === null || typeof k !== 'object') v = lookup(data, env, k, null);
-    else {
-      const args = Array.isArray(k) ? k.map((x) => reapply(c, x, data, env)) : [reapply(c, k, data, env)];
-      v = lookup(data, env, args[0], args[1] === undefined ? null : args[1]);
-    }
-    if (v === null || v === '') missing.push(k);
-  }
-  return missing;
+  // json-logic-js looks each key up as {"var": key}, so an array key is [path, default].
+  return keys.filter((k) => {
+    const [path, dflt] = Array.isArray(k) ? k.map((x) => reapply(c, x, data, env)) : [reapply(c, k, data, env)];
+    const v = lookup(data, env, path, dflt ?? null);
+    return v === null || v === '';
+  });
 }
 
 /**
@@ -495,9 +497,7 @@ export class Compiler {
       return this.node(logic, 0);
     } catch (err) {
       if (err instanceof RuleFault) {
-        let p = path;
-        for (let i = err.segments.length - 1; i >= 0; i--) p = pathKey(p, err.segments[i]);
-        throw new RuleError(p, err.reason);
+        throw new RuleError(err.segments.reduceRight<string>(pathKey, path), err.reason);
       }
       throw err;
     }
