@@ -468,7 +468,7 @@ function warn(issues: ConfigIssue[], code: string, path: string, message: string
 
 /** Flag metadata over set metadata, frozen. */
 export function mergeMetadata(setMeta: Record<string, unknown>, flagMeta: Record<string, unknown>): Readonly<FlagMetadata> {
-  return Object.freeze({ ...setMeta, ...flagMeta }) as Readonly<FlagMetadata>;
+  return Object.freeze(Object.fromEntries([...Object.entries(setMeta), ...Object.entries(flagMeta)])) as Readonly<FlagMetadata>;
 }
 
 /** A flag's path (by key, or by index in the array form), or the path of its member `sub`. */
