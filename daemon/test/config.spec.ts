@@ -6,6 +6,17 @@ import type { DaemonConfig } from '../src/config/daemon-config.js';
 import { DEFAULT_CONFIG, OPTIONS, formatHelp, parseConfig, type ParseResult } from '../src/config/parse.js';
 import { FIELD_OPTIONS, envName } from '../src/config/options.js';
 
+/** The admin rate limits, stream caps and timeouts a command line without them gets (written out, not read from the code). */
+const LIMIT_DEFAULTS = {
+  adminRateLimit: 600,
+  adminAuthFailureLimit: 20,
+  maxStreams: 15000,
+  maxStreamsPerAddress: 10000,
+  headersTimeoutMs: 10000,
+  requestTimeoutMs: 30000,
+  idleTimeoutMs: 120000,
+};
+
 type Env = Record<string, string | undefined>;
 
 function ok(argv: string[], env: Env = {}): { config: DaemonConfig; warnings: readonly string[] } {
@@ -67,13 +78,7 @@ describe('defaults', () => {
       disableSyncMetadata: false,
       debug: false,
       adminTokens: [],
-      adminRateLimit: 600,
-      adminAuthFailureLimit: 20,
-      maxStreams: 15000,
-      maxStreamsPerAddress: 10000,
-      headersTimeoutMs: 10000,
-      requestTimeoutMs: 30000,
-      idleTimeoutMs: 120000,
+      ...LIMIT_DEFAULTS,
     });
     expect(c.tls).toBeUndefined();
     expect(c.maxConnections).toBeUndefined();
@@ -476,13 +481,7 @@ describe('config files', () => {
       disableSyncMetadata: false,
       debug: true,
       adminTokens: [],
-      adminRateLimit: 600,
-      adminAuthFailureLimit: 20,
-      maxStreams: 15000,
-      maxStreamsPerAddress: 10000,
-      headersTimeoutMs: 10000,
-      requestTimeoutMs: 30000,
-      idleTimeoutMs: 120000,
+      ...LIMIT_DEFAULTS,
     });
   });
 
