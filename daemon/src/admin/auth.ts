@@ -4,6 +4,7 @@
  * `local` with the admin role (docs/management-api.md, "Auth").
  */
 import { timingSafeEqual } from 'node:crypto';
+import { clientAddress } from '../net/client-address.js';
 import { AdminError, AdminErrorCode } from './errors.js';
 import { sha256Hex } from './versions.js';
 
@@ -40,8 +41,7 @@ export function parseAdminToken(spec: string): AdminToken | { error: string } {
 
 /** Loopback: 127.0.0.0/8, ::1, and their IPv4-mapped forms. */
 export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  const a = clientAddress(address);
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
 }
 
@@ -189,8 +189,7 @@ export function checkPreflightForced(method: string, headers: Headers): void {
 
 /** The address a failure counts against: IPv4 (also IPv4-mapped), or the /64 of an IPv6 address. */
 export function addressKey(address: string | undefined): string {
-  if (address === undefined || address === '') return 'unknown';
-  const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  const a = clientAddress(address);
   if (!a.includes(':')) return a;
   const [head, tail] = a.split('%')[0].toLowerCase().split('::');
   const h = head === '' ? [] : head.split(':');

@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from '../config/daemon-config.js';
+import { clientAddress } from '../net/client-address.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /** Which cap refused a stream (the `reason` label of `vexil_streams_rejected_total`). */
@@ -86,12 +87,6 @@ export class RateLimitedWarning {
     this.last = now;
     this.logger.warn({ ...fields, ...(since > 0 ? { alsoRefusedSinceLastWarning: since } : {}) }, this.message);
   }
-}
-
-/** The client address as the caps count it: IPv4-mapped IPv6 (`::ffff:10.0.0.1`) is the IPv4 address. */
-export function clientAddress(raw: string | undefined): string {
-  if (raw === undefined || raw === '') return 'unknown';
-  return raw.startsWith('::ffff:') && raw.includes('.') ? raw.slice(7) : raw;
 }
 
 export interface StreamLimiterOptions {
