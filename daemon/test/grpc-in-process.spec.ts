@@ -15,6 +15,7 @@ import { createEvaluationServer, type EvaluationServer } from '../src/servers/ev
 import { createSyncServer, type SyncServer } from '../src/servers/sync/sync-server.js';
 import { FlagStore } from '../src/store/flag-store.js';
 import { createMetrics } from '../src/telemetry/metrics.js';
+import { BOOL_AND_STRING_FLAGS, CONTEXT_FLAGS } from './support/flags.js';
 
 const SOURCE = 'file:in-process.json';
 const OTHER = 'file:other.json';
@@ -22,30 +23,11 @@ const OTHER = 'file:other.json';
 const FLAGS = {
   metadata: { flagSetId: 'shop', version: 'v1' },
   flags: {
-    'bool-flag': { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
-    'string-flag': {
-      state: 'ENABLED',
-      variants: { alpha: 'a', beta: 'b' },
-      defaultVariant: 'alpha',
-      targeting: { if: [{ ends_with: [{ var: 'email' }, '@example.com'] }, 'beta', null] },
-    },
+    ...BOOL_AND_STRING_FLAGS,
     'int-flag': { state: 'ENABLED', variants: { small: 3, big: 42 }, defaultVariant: 'big' },
     'float-flag': { state: 'ENABLED', variants: { pi: 3.14, e: 2.72 }, defaultVariant: 'pi' },
     'object-flag': { state: 'ENABLED', variants: { cfg: { color: 'red', size: 2 } }, defaultVariant: 'cfg', metadata: { owner: 'ui' } },
-    // -X env=prod (contextValues) reaches targeting.
-    'env-flag': {
-      state: 'ENABLED',
-      variants: { prod: 'production', other: 'elsewhere' },
-      defaultVariant: 'other',
-      targeting: { if: [{ '==': [{ var: 'env' }, 'prod'] }, 'prod', null] },
-    },
-    // -H x-tier=tier (contextFromHeaders) reaches targeting.
-    'tier-flag': {
-      state: 'ENABLED',
-      variants: { gold: 'gold', basic: 'basic' },
-      defaultVariant: 'basic',
-      targeting: { if: [{ '==': [{ var: 'tier' }, 'gold'] }, 'gold', null] },
-    },
+    ...CONTEXT_FLAGS,
     'disabled-flag': { state: 'DISABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
     'broken-flag': { state: 'ENABLED', variants: { a: 'a' }, defaultVariant: 'a', targeting: { nope: [1] } },
   },

@@ -10,18 +10,13 @@ import { createOfrepServer, type OfrepServerOptions } from '../src/servers/ofrep
 import type { RunningServer } from '../src/servers/http/listen.js';
 import { FlagStore } from '../src/store/flag-store.js';
 import { createMetrics, type Metrics } from '../src/telemetry/metrics.js';
+import { BOOL_AND_STRING_FLAGS, CONTEXT_FLAGS } from './support/flags.js';
 
 const SOURCE = 'file:test';
 
 const FLAGS = {
   flags: {
-    'bool-flag': { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
-    'string-flag': {
-      state: 'ENABLED',
-      variants: { alpha: 'a', beta: 'b' },
-      defaultVariant: 'alpha',
-      targeting: { if: [{ ends_with: [{ var: 'email' }, '@example.com'] }, 'beta', null] },
-    },
+    ...BOOL_AND_STRING_FLAGS,
     'number-flag': { state: 'ENABLED', variants: { one: 1, pi: 3.14 }, defaultVariant: 'pi' },
     'object-flag': { state: 'ENABLED', variants: { cfg: { color: 'red', size: 2 } }, defaultVariant: 'cfg', metadata: { owner: 'ui' } },
     'targeted-flag': {
@@ -30,18 +25,7 @@ const FLAGS = {
       defaultVariant: 'no',
       targeting: { if: [{ '==': [{ var: 'targetingKey' }, 'user-1'] }, 'yes', null] },
     },
-    'env-flag': {
-      state: 'ENABLED',
-      variants: { prod: 'production', other: 'elsewhere' },
-      defaultVariant: 'other',
-      targeting: { if: [{ '==': [{ var: 'env' }, 'prod'] }, 'prod', null] },
-    },
-    'tier-flag': {
-      state: 'ENABLED',
-      variants: { gold: 'gold', basic: 'basic' },
-      defaultVariant: 'basic',
-      targeting: { if: [{ '==': [{ var: 'tier' }, 'gold'] }, 'gold', null] },
-    },
+    ...CONTEXT_FLAGS,
     'disabled-flag': { state: 'DISABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
     'no-default-flag': { state: 'ENABLED', variants: { a: 'x', b: 'y' } },
     'parse-error-flag': { state: 'ENABLED', variants: { a: true }, defaultVariant: 'a', targeting: { nosuchop: [1] } },
