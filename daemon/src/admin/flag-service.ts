@@ -155,14 +155,8 @@ export class FlagService {
     this.lastEvaluated = options.lastEvaluated ?? (() => undefined);
   }
 
-  async list(filter: FlagFilter = {}, page: ListPage = {}): Promise<FlagList> {
-    const { snap, entries, nextCursor } = await this.page(filter, page);
-    const flags = entries.map(([key, def]) => toApiFlag(key, def, snap.document));
-    return { flags, version: snap.version, ...(nextCursor !== undefined ? { nextCursor } : {}) };
-  }
-
   /**
-   * The same page as `list`, as the JSON of a FlagList. Each flag's API JSON is built once per
+   * One page of the list, as the JSON of a FlagList. Each flag's API JSON is built once per
    * change of the source and then only concatenated, and recent pages are kept as bytes for the
    * version they were built from: a dashboard walking every page of a large flag set costs the event
    * loop (and with it evaluation) next to nothing after the first walk, and makes no garbage for
@@ -173,7 +167,7 @@ export class FlagService {
     const id = JSON.stringify([filter.state, filter.flagSet, filter.q, page.limit, page.cursor]);
     const hit = this.pages.get(snap.version, id);
     if (hit !== undefined) return { json: hit, version: snap.version };
-    const { entries, nextCursor } = await this.page(filter, page, snap);
+    const { entries, nextCursor } = this.page(filter, page, snap);
     const parts = entries.map(([key, def]) => apiFlagJson(key, def, snap.document));
     const tail = nextCursor !== undefined ? `,"nextCursor":${JSON.stringify(nextCursor)}` : '';
     const json = Buffer.from(`{"flags":[${parts.join(',')}],"version":${JSON.stringify(snap.version)}${tail}}`, 'utf8');
@@ -181,12 +175,11 @@ export class FlagService {
     return { json, version: snap.version };
   }
 
-  private async page(
+  private page(
     filter: FlagFilter,
     page: ListPage,
-    known?: RepositorySnapshot,
-  ): Promise<{ snap: RepositorySnapshot; entries: [string, Record<string, unknown>][]; nextCursor?: string }> {
-    const snap = known ?? (await this.read());
+    snap: RepositorySnapshot,
+  ): { entries: [string, Record<string, unknown>][]; nextCursor?: string } {
     const limit = Math.min(Math.max(1, Math.trunc(page.limit ?? DEFAULT_PAGE_SIZE)), MAX_PAGE_SIZE);
     const keys = keysOf(snap.document);
     const start = page.cursor === undefined ? 0 : resumeAt(page.cursor, snap, keys);
@@ -214,8 +207,8 @@ export class FlagService {
       }
       entries.push([key, def]);
     }
-    if (!more) return { snap, entries };
-    return { snap, entries, nextCursor: cursorOf(snap.version, i, entries[entries.length - 1][0]) };
+    if (!more) return { entries };
+    return { entries, nextCursor: cursorOf(snap.version, i, entries[entries.length - 1][0]) };
   }
 
   async get(key: string): Promise<ApiFlag> {
