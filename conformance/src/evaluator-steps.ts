@@ -4,11 +4,11 @@
  *
  * The steps only translate testbed text into API calls and compare what comes back; they never
  * decide flag semantics themselves (for example, whether an Integer request of a float variant is
- * a TYPE_MISMATCH is the engine's call: Integer and Float both go through `resolveNumber`).
+ * a TYPE_MISMATCH is the engine's call: Integer and Float are both its `number`).
  */
 import { readFileSync } from 'node:fs';
 import { Evaluator } from '@vexil/core';
-import type { EvaluationContext, JsonValue, ResolutionDetails } from '@vexil/core';
+import type { EvaluationContext, FlagValueType, ResolutionDetails } from '@vexil/core';
 import { DataTable, MISSING_FLAG, NOT_EVALUATED, StepRegistry, required } from './steps.js';
 import { testbedPath } from './testbed.js';
 import { asValueType, check, parseTyped, show, typedEqual, type ValueType } from './values.js';
@@ -38,18 +38,11 @@ function testkitFlags(): string {
   return flagsSource;
 }
 
+/** The testbed's type names as the engine's: Integer and Float are both OpenFeature numbers. */
+const ENGINE_TYPES: Record<ValueType, FlagValueType> = { Boolean: 'boolean', String: 'string', Integer: 'number', Float: 'number', Object: 'object' };
+
 function evaluate(evaluator: Evaluator, flag: NonNullable<EvaluatorWorld['flag']>, context: EvaluationContext) {
-  switch (flag.type) {
-    case 'Boolean':
-      return evaluator.resolveBoolean(flag.key, flag.defaultValue as boolean, context);
-    case 'String':
-      return evaluator.resolveString(flag.key, flag.defaultValue as string, context);
-    case 'Integer':
-    case 'Float':
-      return evaluator.resolveNumber(flag.key, flag.defaultValue as number, context);
-    case 'Object':
-      return evaluator.resolveObject(flag.key, flag.defaultValue as JsonValue, context);
-  }
+  return evaluator.resolve(ENGINE_TYPES[flag.type], flag.key, flag.defaultValue, context);
 }
 
 const flagOf = (world: EvaluatorWorld) => required(world.flag, MISSING_FLAG);

@@ -60,7 +60,6 @@ export interface CompiledFlag extends FlagParts {}
 export class CompiledFlag {
   /** TARGETING_MATCH answers by variant name, built on first use. */
   private readonly matches = new Map<string, Outcome>();
-  private frozenDefinition: Readonly<Record<string, unknown>> | undefined;
 
   constructor(parts: FlagParts) {
     Object.assign(this, parts);
@@ -76,16 +75,6 @@ export class CompiledFlag {
       this.matches.set(variant, o);
     }
     return o;
-  }
-
-  /** The definition as loaded, `$ref`s inlined, frozen; built on first request. */
-  get definition(): Readonly<Record<string, unknown>> {
-    if (this.frozenDefinition === undefined) {
-      const def = Object.fromEntries(Object.entries(this.raw).map(([k, v]) => [k, k === 'targeting' ? this.targeting : v]));
-      // Frozen in place: the raw definition and the substituted targeting are the engine's own (parsed or copied), never the caller's.
-      this.frozenDefinition = deepFreeze(def) as Readonly<Record<string, unknown>>;
-    }
-    return this.frozenDefinition;
   }
 
   /**
@@ -282,7 +271,7 @@ function checkMetadata(meta: unknown, path: () => string, issues: ConfigIssue[],
 }
 
 export class FlagSetCompiler {
-  private readonly compiler = new Compiler({ operators: flagdOperators() });
+  private readonly compiler = new Compiler({ operators: flagdOperators(), flagd: true });
   private declare readonly maxRefExpansion: number;
 
   constructor(maxRefExpansion = MAX_REF_EXPANSION) {
@@ -475,4 +464,21 @@ export function mergeMetadata(setMeta: Record<string, unknown>, flagMeta: Record
 function flagPath(key: string, index: number | undefined, sub?: string): string {
   const p = pathKey('$.flags', index ?? key);
   return sub ? pathKey(p, sub) : p;
+}
+
+const definitions = new WeakMap<CompiledFlag, Readonly<Record<string, unknown>>>();
+
+/**
+ * A flag's definition as loaded, `$ref`s inlined, frozen; built on first request. A function and
+ * not a getter so that bundles which never ask for definitions (the browser's) leave it out.
+ */
+export function definitionOf(flag: CompiledFlag): Readonly<Record<string, unknown>> {
+  let def = definitions.get(flag);
+  if (def === undefined) {
+    const copy = Object.fromEntries(Object.entries(flag.raw).map(([k, v]) => [k, k === 'targeting' ? flag.targeting : v]));
+    // Frozen in place: the raw definition and the substituted targeting are the engine's own (parsed or copied), never the caller's.
+    def = deepFreeze(copy) as Readonly<Record<string, unknown>>;
+    definitions.set(flag, def);
+  }
+  return def;
 }

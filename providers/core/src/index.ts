@@ -4,6 +4,9 @@
 
 // For applications, providers and servers.
 export { Evaluator } from './evaluator.js';
+// What a browser needs of the Evaluator: loading JSON text and resolving (a smaller bundle).
+export { Engine } from './engine.js';
+export { asType } from './resolve.js';
 export {
   ErrorCode,
   Reason,
@@ -15,7 +18,9 @@ export {
   type JsonObject,
   type JsonValue,
   type ResolutionDetails,
+  type ResolvedDetails,
   type ResolvedFlag,
+  type ResolveType,
   type SetFlagsResult,
 } from './types.js';
 export { ConfigWarningCode, FlagConfigError, FlagConfigErrorCode, RuleError, isFlagConfigError } from './errors.js';

@@ -6,7 +6,7 @@ import { Compiler, DEFAULT_BUDGET, type Env } from './logic/compile.js';
 import { flagdOperators } from './logic/flagd-operators.js';
 
 export interface CompileRuleOptions {
-  /** flagd's dialect: its operators (fractional, sem_ver, starts_with, ends_with) and `$flagd` in the data. Default true; false gives plain JSON Logic. */
+  /** flagd's dialect: its operators (fractional, sem_ver, starts_with, ends_with), `$flagd` in the data, and `cat` as flagd trims it. Default true; false gives plain JSON Logic. */
   flagdOperators?: boolean;
   /** `$flagd.flagKey` as seen by the rule. */
   flagKey?: string;
@@ -18,11 +18,11 @@ export interface CompileRuleOptions {
 
 /** Compiles once; the returned function evaluates against data and may throw as json-logic-js would. */
 export function compileRule(rule: unknown, options: CompileRuleOptions = {}): (data?: unknown) => unknown {
-  const compiler = new Compiler({ operators: options.flagdOperators === false ? undefined : flagdOperators() });
+  const flagd = options.flagdOperators !== false;
+  const compiler = new Compiler({ operators: flagd ? flagdOperators() : undefined, flagd });
   const fn = compiler.compile(rule).fn;
   const flagKey = options.flagKey ?? '';
   const now = options.now ?? Date.now;
-  const flagd = options.flagdOperators !== false;
   const budget = options.evaluationBudget ?? DEFAULT_BUDGET;
   return (data?: unknown) => {
     const env: Env = { ctx: data, flagKey, ts: -1, now, flagd, budget, left: budget };

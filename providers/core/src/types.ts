@@ -48,12 +48,21 @@ export interface ResolutionDetails<T> {
 export type FlagValueType = 'boolean' | 'string' | 'number' | 'object';
 
 /**
- * One flag's answer from `resolveAll`: no `value` when evaluation failed (see `errorCode`) or the
- * flag resolved to the caller's code default; `type` is the flag's value type.
+ * What `resolve` checks a value against: OpenFeature's four types, plus flagd's `integer` (a number,
+ * truncated toward zero) and `struct` (an object that is not an array or null, as flagd's wire
+ * carries objects in a google.protobuf.Struct).
  */
-export type ResolvedFlag = Omit<ResolutionDetails<JsonValue>, 'value'> & {
+export type ResolveType = FlagValueType | 'integer' | 'struct';
+
+/**
+ * A flag's answer before any caller default (`resolveAny`): no `value` when the flag is unknown,
+ * disabled, failed (see `errorCode`), or resolved to the caller's code default.
+ */
+export type ResolvedDetails = Omit<ResolutionDetails<JsonValue>, 'value'> & { value?: JsonValue };
+
+/** One flag's answer from `resolveAll`, with its key; `type` is the flag's value type. */
+export type ResolvedFlag = ResolvedDetails & {
   flagKey: string;
-  value?: JsonValue;
   type: FlagValueType | undefined;
 };
 

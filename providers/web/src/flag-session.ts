@@ -16,7 +16,7 @@ import {
   type OpenFeatureEventEmitter,
   type ResolutionDetails,
 } from '@openfeature/web-sdk';
-import { Evaluator } from '@vexil/core';
+import { asType, Engine, type FlagValueType, type ResolvedDetails } from '@vexil/core';
 import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import type { WebProviderConfig } from './options.js';
 import { readEvents } from './sse.js';
@@ -27,7 +27,7 @@ export interface FlagSession {
   setContext(context: EvaluationContext): Promise<void> | void;
   /** Ends the stream, requests in flight and every timer. */
   stop(): void;
-  resolve<T>(type: string, key: string, defaultValue: T): ResolutionDetails<T>;
+  resolve<T>(type: FlagValueType, key: string, defaultValue: T): ResolutionDetails<T>;
 }
 
 type Details = Omit<ResolutionDetails<JsonValue>, 'value'> & { value?: JsonValue };
@@ -46,7 +46,7 @@ export function createFlagSession(c: WebProviderConfig, events: OpenFeatureEvent
   const local = c.mode === 'local';
   const query = c.selector ? `selector=${encodeURIComponent(c.selector)}` : '';
   const cacheKey = `vexil:${c.baseUrl}|${c.selector ?? ''}`;
-  const ev = new Evaluator();
+  const ev = new Engine();
   const open = new Set<AbortController>();
   let ctx: EvaluationContext = {};
   /** Every flag resolved for `ctx`: what resolve answers from. */
@@ -293,16 +293,16 @@ export function createFlagSession(c: WebProviderConfig, events: OpenFeatureEvent
 
     stop,
 
-    resolve<T>(type: string, key: string, dflt: T): ResolutionDetails<T> {
+    resolve<T>(type: FlagValueType, key: string, dflt: T): ResolutionDetails<T> {
       const r = results.get(key);
       if (r === undefined) {
-        // Disabled and unknown flags are not in the results: the engine answers them (DISABLED, FLAG_NOT_FOUND).
-        if (loaded && local) return ev.resolveObject(key, dflt as JsonValue, ctx as never) as ResolutionDetails<T>;
-        return { value: dflt, reason: 'ERROR', errorCode: loaded ? ErrorCode.FLAG_NOT_FOUND : ErrorCode.PROVIDER_NOT_READY, flagMetadata: {} };
+        // Disabled and unknown flags are not in the results: the engine answers them (DISABLED,
+        // FLAG_NOT_FOUND). In remote mode it holds no flags, so every such key is FLAG_NOT_FOUND.
+        if (loaded) return ev.resolve(type, key, dflt, ctx as never) as ResolutionDetails<T>;
+        return { value: dflt, reason: 'ERROR', errorCode: ErrorCode.PROVIDER_NOT_READY, flagMetadata: {} };
       }
-      if (r.value === undefined) return { ...r, value: dflt };
-      if (typeof r.value !== type) return { value: dflt, reason: 'ERROR', errorCode: ErrorCode.TYPE_MISMATCH, flagMetadata: r.flagMetadata };
-      return r as ResolutionDetails<T>;
+      // The engine's type check, on the answer resolved (locally or by the daemon) for this context.
+      return asType(r as ResolvedDetails, key, type, dflt) as ResolutionDetails<T>;
     },
   };
 }

@@ -3,14 +3,18 @@
  * error maps onto a status code. The gRPC (grpc-js) and Connect/gRPC-web (connect-node) adapters
  * call this; neither holds flag logic.
  */
-import type { JsonObject, JsonValue, ResolutionDetails } from '@vexil/core';
+import type { JsonObject, JsonValue, ResolveType } from '@vexil/core';
 import { FLAGD_SELECTOR_HEADER } from '@vexil/shared';
 import type { FlagStore } from '../../store/flag-store.js';
 import type { Metrics, RouteMetrics } from '../../telemetry/metrics.js';
 import { mergeContext, type ContextOptions, type HeaderGetter } from '../context.js';
 
-/** The resolver a method calls; `int` truncates as flagd's int64 conversion does. */
-export type ResolveKind = 'boolean' | 'string' | 'float' | 'int' | 'object';
+/**
+ * The type a Resolve* method asks the engine for: ResolveFloat is `number`, ResolveInt `integer`
+ * (truncated as flagd's int64 conversion does), ResolveObject `struct` (a JSON object, never an
+ * array or null, as google.protobuf.Struct carries it).
+ */
+export type ResolveKind = Exclude<ResolveType, 'object'>;
 
 /** gRPC status codes flagd answers with (the official providers map them back to OpenFeature codes). */
 export const Status = {
@@ -61,7 +65,7 @@ export interface EvaluationServiceOptions extends ContextOptions {
 const NO_CALL = (): void => {};
 
 
-const CODE_DEFAULTS: Record<ResolveKind, JsonValue> = { boolean: false, string: '', float: 0, int: 0, object: {} };
+const CODE_DEFAULTS: Record<ResolveKind, JsonValue> = { boolean: false, string: '', number: 0, integer: 0, struct: {} };
 
 export class EvaluationService {
   /** Request metrics per procedure path, bound on first use. */
@@ -108,28 +112,7 @@ export class EvaluationService {
     const start = performance.now();
     const ev = this.options.store.evaluator(header(FLAGD_SELECTOR_HEADER));
     const ctx = mergeContext(context, header, this.options);
-    const dflt = CODE_DEFAULTS[kind];
-    let d: ResolutionDetails<JsonValue>;
-    switch (kind) {
-      case 'boolean':
-        d = ev.resolveBoolean(flagKey, dflt as boolean, ctx);
-        break;
-      case 'string':
-        d = ev.resolveString(flagKey, dflt as string, ctx);
-        break;
-      case 'float':
-        d = ev.resolveNumber(flagKey, dflt as number, ctx);
-        break;
-      case 'int':
-        d = ev.resolveInteger(flagKey, dflt as number, ctx);
-        break;
-      default:
-        d = ev.resolveObject(flagKey, dflt, ctx);
-        // flagd's object flags are JSON objects (google.protobuf.Struct); arrays and null do not fit.
-        if (d.errorCode === undefined && (d.value === null || Array.isArray(d.value))) {
-          d = { ...d, value: dflt, reason: 'ERROR', errorCode: 'TYPE_MISMATCH', errorMessage: `flag '${flagKey}' is not an object` };
-        }
-    }
+    const d = ev.resolve(kind, flagKey, CODE_DEFAULTS[kind], ctx);
     this.options.metrics?.recordEvaluation({
       service,
       method,

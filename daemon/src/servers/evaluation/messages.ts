@@ -11,28 +11,28 @@ export type ApiVersion = 'v1' | 'v2';
 export const METHOD_KINDS: Record<string, ResolveKind> = {
   ResolveBoolean: 'boolean',
   ResolveString: 'string',
-  ResolveFloat: 'float',
-  ResolveInt: 'int',
-  ResolveObject: 'object',
+  ResolveFloat: 'number',
+  ResolveInt: 'integer',
+  ResolveObject: 'struct',
 };
 
 const V1 = {
   boolean: evaluationV1.ResolveBooleanResponseSchema,
   string: evaluationV1.ResolveStringResponseSchema,
-  float: evaluationV1.ResolveFloatResponseSchema,
-  int: evaluationV1.ResolveIntResponseSchema,
-  object: evaluationV1.ResolveObjectResponseSchema,
+  number: evaluationV1.ResolveFloatResponseSchema,
+  integer: evaluationV1.ResolveIntResponseSchema,
+  struct: evaluationV1.ResolveObjectResponseSchema,
 };
 const V2 = {
   boolean: evaluationV2.ResolveBooleanResponseSchema,
   string: evaluationV2.ResolveStringResponseSchema,
-  float: evaluationV2.ResolveFloatResponseSchema,
-  int: evaluationV2.ResolveIntResponseSchema,
-  object: evaluationV2.ResolveObjectResponseSchema,
+  number: evaluationV2.ResolveFloatResponseSchema,
+  integer: evaluationV2.ResolveIntResponseSchema,
+  struct: evaluationV2.ResolveObjectResponseSchema,
 };
 
 function wireValue(kind: ResolveKind, value: unknown): unknown {
-  if (kind === 'int') return BigInt(Math.trunc(value as number));
+  if (kind === 'integer') return BigInt(Math.trunc(value as number));
   return value;
 }
 

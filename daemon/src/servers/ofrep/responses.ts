@@ -11,10 +11,10 @@
  *   The OFREP spec's 400 codes (OfrepErrorCode in @vexil/shared) are PARSE_ERROR,
  *   TARGETING_KEY_MISSING, INVALID_CONTEXT and GENERAL; those pass through unchanged.
  *
- * OFREP requests carry no type: a flag is evaluated as the type of its own variants (flagd's
- * ResolveAsAnyValue), trying the other types only when a flag mixes variant types.
+ * OFREP requests carry no type: a flag answers whatever value its targeting picks (flagd's
+ * ResolveAsAnyValue), through the engine's untyped `resolveAny`.
  */
-import type { EvaluationContext, Evaluator, FlagMetadata, FlagValueType, JsonValue, ResolutionDetails } from '@vexil/core';
+import type { EvaluationContext, Evaluator, FlagMetadata, JsonValue } from '@vexil/core';
 import { OFREP_ERROR_STATUS, OfrepErrorCode, isOfrepErrorCode } from '@vexil/shared';
 
 export interface EvaluationSuccess {
@@ -57,38 +57,6 @@ export interface SingleResult {
   shared?: object;
 }
 
-/** A default no flag can produce: tells "the flag has no value for this" from every real value. */
-const CODE_DEFAULT: JsonValue = Object.freeze({ '@vexil/code-default': true }) as unknown as JsonValue;
-
-const TYPES: readonly FlagValueType[] = ['boolean', 'string', 'number', 'object'];
-
-function resolveAs(ev: Evaluator, type: FlagValueType, key: string, ctx: EvaluationContext): ResolutionDetails<JsonValue> {
-  switch (type) {
-    case 'boolean':
-      return ev.resolveBoolean(key, CODE_DEFAULT as unknown as boolean, ctx);
-    case 'string':
-      return ev.resolveString(key, CODE_DEFAULT as unknown as string, ctx);
-    case 'number':
-      return ev.resolveNumber(key, CODE_DEFAULT as unknown as number, ctx);
-    default:
-      return ev.resolveObject(key, CODE_DEFAULT, ctx);
-  }
-}
-
-/** Resolves a flag as whatever type its value has. */
-function resolveAny(ev: Evaluator, key: string, ctx: EvaluationContext): ResolutionDetails<JsonValue> {
-  const first = ev.getType(key) ?? 'object';
-  let d = resolveAs(ev, first, key, ctx);
-  if (d.errorCode !== 'TYPE_MISMATCH') return d;
-  // Only a flag whose variants mix types gets here: its targeting picked a variant of another type.
-  for (const t of TYPES) {
-    if (t === first) continue;
-    d = resolveAs(ev, t, key, ctx);
-    if (d.errorCode !== 'TYPE_MISMATCH') return d;
-  }
-  return d;
-}
-
 /** The HTTP status and OFREP error code for an evaluation error code. */
 export function failureStatus(errorCode: string): { status: 400 | 404; errorCode: OfrepErrorCode } {
   // The engine's codes that OFREP knows pass through; the others (TYPE_MISMATCH, FLAG_DISABLED,
@@ -115,7 +83,7 @@ function defaultDetails(key: string, errorCode: OfrepErrorCode): string {
 
 /** One flag, for `POST /ofrep/v1/evaluate/flags/{key}`. */
 export function evaluateFlag(ev: Evaluator, key: string, ctx: EvaluationContext): SingleResult {
-  const d = resolveAny(ev, key, ctx);
+  const d = ev.resolveAny(key, ctx);
   if (d.errorCode !== undefined) {
     const f = failure(key, d.errorCode, d.errorMessage, d.flagMetadata);
     return { ...f, note: { flagKey: key, reason: d.reason, errorCode: d.errorCode, ok: false } };
@@ -128,7 +96,7 @@ export function evaluateFlag(ev: Evaluator, key: string, ctx: EvaluationContext)
     };
   }
   const note: EvaluationNote = { flagKey: key, variant: d.variant, reason: d.reason, ok: true };
-  if (d.value === CODE_DEFAULT || d.variant === undefined) {
+  if (d.value === undefined || d.variant === undefined) {
     return { status: 200, body: { key, reason: d.reason, metadata: d.flagMetadata }, note };
   }
   return { status: 200, body: { value: d.value, key, reason: d.reason, variant: d.variant, metadata: d.flagMetadata }, note, shared: d };

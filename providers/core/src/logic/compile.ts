@@ -70,6 +70,8 @@ export interface CompileOptions {
   operators?: ReadonlyMap<string, OperatorCompiler>;
   /** Rules nested deeper than this fail to compile instead of exhausting the stack. */
   maxDepth?: number;
+  /** flagd's dialect where it departs from json-logic-js in a standard operator (`cat`). */
+  flagd?: boolean;
 }
 
 export const DEFAULT_MAX_DEPTH = 256;
@@ -239,6 +241,12 @@ function inOp(a: unknown, b: any): boolean {
   if (indexOf === undefined) return false;
   return indexOf.call(b, a) !== -1;
 }
+
+/**
+ * Go's unicode.IsSpace at both ends of a string, as strings.TrimSpace trims: JavaScript's `\s`
+ * without U+FEFF (not a space in Go), plus U+0085 (NEL, a space in Go, not in JavaScript).
+ */
+const GO_SPACE = /^(?:[^\S\ufeff]|\u0085)+|(?:[^\S\ufeff]|\u0085)+$/g;
 
 function catPart(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
@@ -443,13 +451,20 @@ const STANDARD: Record<string, OperatorCompiler> = {
       charge(out, e);
       return out;
     }),
-  cat: (args) =>
-    eager(args, (xs, e) => {
+  cat: (args, c) => {
+    // flagd's Go JSON Logic (diegoholiveira/jsonlogic v3.5.3, the version flagd's core pins) trims
+    // the joined result of an argument list with strings.TrimSpace. A lone argument written without
+    // a list is returned as it is when it is a string and joined like a list when it is an array.
+    const flagd = c.flagd;
+    const listed = c.listed;
+    return eager(args, (xs, e) => {
+      const parts = flagd && !listed && Array.isArray(xs[0]) ? xs[0] : xs;
       let s = '';
-      for (let i = 0; i < xs.length; i++) s += catPart(xs[i]);
+      for (let i = 0; i < parts.length; i++) s += catPart(parts[i]);
       spend(e, s.length);
-      return s;
-    }),
+      return flagd && (listed || parts !== xs) ? s.replace(GO_SPACE, '') : s;
+    });
+  },
   substr: (args) => eager(args, ([s, a, b]) => substr(s, a, b)),
   in: (args) => inOpNode(args),
 };
@@ -479,10 +494,14 @@ export class Compiler {
   private declare count: number;
   /** While an operator compiles: the size of its second argument (the body of `map` and the like), plus one. */
   declare body: number;
+  /** While an operator compiles: its arguments were written as a list, not as a lone value. */
+  declare listed: boolean;
+  declare readonly flagd: boolean;
 
   constructor(options: CompileOptions = {}) {
     this.ops = options.operators;
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.flagd = options.flagd ?? false;
   }
 
   /**
@@ -560,6 +579,7 @@ export class Compiler {
       args = [this.child(written, depth, undefined, op)];
     }
     this.body = body + 1;
+    this.listed = Array.isArray(written);
     return compiler(args, this);
   }
 

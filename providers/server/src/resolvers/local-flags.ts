@@ -3,7 +3,7 @@
  * flagd's JSON documents. A refused document keeps the previous set in force (the official
  * provider would go on with no flags) and is logged with the flag key and JSON path.
  */
-import { Evaluator, type EvaluationContext as CoreContext, type ResolutionDetails as CoreDetails } from '@vexil/core';
+import { Evaluator, type EvaluationContext as CoreContext } from '@vexil/core';
 import { ErrorCode, type EvaluationContext, type JsonValue, type Logger, type ResolutionDetails } from '@openfeature/server-sdk';
 import type { FlagType } from './resolver.js';
 
@@ -46,21 +46,7 @@ export class LocalFlags {
     if (!this.loaded) return { value: defaultValue, reason: 'ERROR', errorCode: ErrorCode.PROVIDER_NOT_READY, errorMessage: 'no flag set received yet' };
     // OpenFeature's and @vexil/core's context and details have the same shape (flagd semantics).
     const ctx = context as CoreContext;
-    const ev = this.evaluator;
-    let d: CoreDetails<unknown>;
-    switch (type) {
-      case 'boolean':
-        d = ev.resolveBoolean(flagKey, defaultValue as boolean, ctx);
-        break;
-      case 'string':
-        d = ev.resolveString(flagKey, defaultValue as string, ctx);
-        break;
-      case 'number':
-        d = ev.resolveNumber(flagKey, defaultValue as number, ctx);
-        break;
-      default:
-        d = ev.resolveObject(flagKey, defaultValue as never, ctx);
-    }
+    const d = this.evaluator.resolve(type, flagKey, defaultValue, ctx);
     return d as unknown as ResolutionDetails<T>;
   }
 }

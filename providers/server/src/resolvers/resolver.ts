@@ -4,8 +4,10 @@
  * happened to its connection and its flags.
  */
 import type { EvaluationContext, JsonValue, Logger, ResolutionDetails } from '@openfeature/server-sdk';
+import type { FlagValueType } from '@vexil/core';
 
-export type FlagType = 'boolean' | 'string' | 'number' | 'object';
+/** The OpenFeature type a provider method asks for: the engine's FlagValueType. */
+export type FlagType = FlagValueType;
 
 export interface ResolverEvents {
   /** Connected again after `lost` (not called for the first connection: `connect` resolving is that). */
