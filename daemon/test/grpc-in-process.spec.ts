@@ -27,6 +27,8 @@ const FLAGS = {
     'int-flag': { state: 'ENABLED', variants: { small: 3, big: 42 }, defaultVariant: 'big' },
     'float-flag': { state: 'ENABLED', variants: { pi: 3.14, e: 2.72 }, defaultVariant: 'pi' },
     'object-flag': { state: 'ENABLED', variants: { cfg: { color: 'red', size: 2 } }, defaultVariant: 'cfg', metadata: { owner: 'ui' } },
+    // A list is not a google.protobuf.Struct: ResolveObject refuses it (TYPE_MISMATCH), as flagd does.
+    'list-flag': { state: 'ENABLED', variants: { l: [1, 2] }, defaultVariant: 'l' },
     ...CONTEXT_FLAGS,
     'disabled-flag': { state: 'DISABLED', variants: { on: true, off: false }, defaultVariant: 'on' },
     'broken-flag': { state: 'ENABLED', variants: { a: 'a' }, defaultVariant: 'a', targeting: { nope: [1] } },
@@ -178,6 +180,9 @@ describe('evaluation and sync servers in-process (port 0)', () => {
         expect(missing.err?.details).toContain('missing');
         expect((await unary(c, 'ResolveBoolean', { flagKey: 'string-flag' })).err?.code).toBe(grpc.status.INVALID_ARGUMENT);
         expect((await unary(c, 'ResolveObject', { flagKey: 'int-flag' })).err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+        const list = await unary(c, 'ResolveObject', { flagKey: 'list-flag' });
+        expect(list.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(list.err?.details).toBe('Evaluated type of the flag list-flag does not match. Expected object, got array');
         expect((await unary(c, 'ResolveString', { flagKey: 'broken-flag' })).err?.code).toBe(grpc.status.DATA_LOSS);
       });
 

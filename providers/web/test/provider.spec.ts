@@ -112,7 +112,13 @@ describe('local mode', () => {
     await p.initialize(ANN);
     expect(p.resolveBooleanEvaluation('nope', true)).toMatchObject({ value: true, reason: 'ERROR', errorCode: ErrorCode.FLAG_NOT_FOUND });
     expect(p.resolveBooleanEvaluation('switched-off', false)).toMatchObject({ value: false, reason: 'DISABLED' });
-    expect(p.resolveNumberEvaluation('banner', 7)).toMatchObject({ value: 7, reason: 'ERROR', errorCode: ErrorCode.TYPE_MISMATCH });
+    // The engine's type check, with its message (the provider used to drop it).
+    expect(p.resolveNumberEvaluation('banner', 7)).toMatchObject({
+      value: 7,
+      reason: 'ERROR',
+      errorCode: ErrorCode.TYPE_MISMATCH,
+      errorMessage: 'Evaluated type of the flag banner does not match. Expected number, got string',
+    });
   });
 
   it('sends the selector as a query parameter on the rules and stream requests', async () => {
@@ -405,7 +411,7 @@ describe('remote mode', () => {
     expect(client.getBooleanDetails('nope', true)).toMatchObject({ value: true, errorCode: ErrorCode.FLAG_NOT_FOUND });
     // flagd's bulk evaluation leaves disabled flags out.
     expect(client.getBooleanDetails('switched-off', true)).toMatchObject({ value: true, errorCode: ErrorCode.FLAG_NOT_FOUND });
-    expect(client.getNumberDetails('banner', 1)).toMatchObject({ value: 1, errorCode: ErrorCode.TYPE_MISMATCH });
+    expect(client.getNumberDetails('banner', 1)).toMatchObject({ value: 1, errorCode: ErrorCode.TYPE_MISMATCH, errorMessage: expect.stringContaining('Expected number, got string') });
 
     await OpenFeature.setContext(domain, BOB);
     expect(client.getBooleanValue('new-checkout', false)).toBe(true);
