@@ -164,10 +164,10 @@ const variant = fc.constantFrom(...VARIANTS);
 const weights = fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 3, maxLength: 3 }).filter((w) => w.some((x) => x > 0));
 const targetingRule: fc.Arbitrary<Logic | undefined> = fc.oneof(
   fc.constant(undefined),
-  weights.map((w) => ({ fractional: VARIANTS.map((v, i) => [v, w[i]]) })),
-  fc.tuple(variant, weights).map(([v, w]) => ({ if: [{ ends_with: [{ var: 'email' }, '@vexil.dev'] }, v, { fractional: VARIANTS.map((x, i) => [x, w[i]]) }] })),
-  fc.tuple(variant, variant).map(([a, b]) => ({ if: [{ '==': [{ var: '$flagd.flagKey' }, 'A'] }, a, b] })),
-  fc.tuple(variant).map(([v]) => ({ if: [{ in: [{ var: 'tier' }, ['pro', 'team']] }, v, null] })),
+  weights.map((w): Logic => ({ fractional: VARIANTS.map((v, i) => [v, w[i]]) })),
+  fc.tuple(variant, weights).map(([v, w]): Logic => ({ if: [{ ends_with: [{ var: 'email' }, '@vexil.dev'] }, v, { fractional: VARIANTS.map((x, i) => [x, w[i]]) }] })),
+  fc.tuple(variant, variant).map(([a, b]): Logic => ({ if: [{ '==': [{ var: '$flagd.flagKey' }, 'A'] }, a, b] })),
+  variant.map((v): Logic => ({ if: [{ in: [{ var: 'tier' }, ['pro', 'team']] }, v, null] })),
 );
 const flagArb = fc.tuple(targetingRule, variant, fc.constantFrom<'ENABLED' | 'DISABLED'>('ENABLED', 'ENABLED', 'ENABLED', 'DISABLED')).map(([t, d, s]) => stringFlag(t, d, s));
 const context = fc.record(
