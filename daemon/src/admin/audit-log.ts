@@ -28,6 +28,7 @@ export const AuditAction = {
   archive: 'archive',
   restore: 'restore',
   kill: 'kill',
+  rollout: 'rollout',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

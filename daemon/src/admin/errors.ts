@@ -25,6 +25,9 @@ export const AdminErrorCode = {
   SOURCE_OF_TRUTH_MISMATCH: 'SOURCE_OF_TRUTH_MISMATCH',
   AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
   NOT_FOUND: 'NOT_FOUND',
+  INVALID_ROLLOUT: 'INVALID_ROLLOUT',
+  ROLLOUT_HAND_EDITED: 'ROLLOUT_HAND_EDITED',
+  NO_ROLLOUT: 'NO_ROLLOUT',
   INTERNAL: 'INTERNAL',
 } as const;
 export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode];
@@ -41,6 +44,9 @@ export const ADMIN_ERROR_STATUS: Readonly<Record<AdminErrorCode, number>> = Obje
   FLAG_NOT_FOUND: 404,
   NOT_FOUND: 404,
   FLAG_EXISTS: 409,
+  INVALID_ROLLOUT: 400,
+  ROLLOUT_HAND_EDITED: 409,
+  NO_ROLLOUT: 409,
   UNSUPPORTED_SOURCE: 409,
   VERSION_MISMATCH: 412,
   PAYLOAD_TOO_LARGE: 413,
@@ -55,7 +61,15 @@ export const ADMIN_ERROR_STATUS: Readonly<Record<AdminErrorCode, number>> = Obje
 });
 
 export interface AdminErrorBody {
-  readonly error: { readonly code: AdminErrorCode; readonly message: string; readonly path?: string; readonly current?: string; readonly engineCode?: string };
+  readonly error: {
+    readonly code: AdminErrorCode;
+    readonly message: string;
+    readonly path?: string;
+    readonly current?: string;
+    readonly engineCode?: string;
+    /** ROLLOUT_HAND_EDITED: the targeting in the source and the one the rollout compiled. */
+    readonly targeting?: { readonly edited: unknown; readonly compiled: unknown };
+  };
 }
 
 export class AdminError extends Error {
@@ -65,7 +79,7 @@ export class AdminError extends Error {
   constructor(
     readonly code: AdminErrorCode,
     message: string,
-    readonly details: { path?: string; current?: string; engineCode?: string } = {},
+    readonly details: { path?: string; current?: string; engineCode?: string; targeting?: { edited: unknown; compiled: unknown } } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -79,7 +93,7 @@ export class AdminError extends Error {
   }
 
   toBody(): AdminErrorBody {
-    const { path, current, engineCode } = this.details;
+    const { path, current, engineCode, targeting } = this.details;
     return {
       error: {
         code: this.code,
@@ -87,6 +101,7 @@ export class AdminError extends Error {
         ...(path !== undefined ? { path } : {}),
         ...(current !== undefined ? { current } : {}),
         ...(engineCode !== undefined ? { engineCode } : {}),
+        ...(targeting !== undefined ? { targeting } : {}),
       },
     };
   }

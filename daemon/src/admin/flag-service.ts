@@ -16,6 +16,8 @@ import { AdminError, AdminErrorCode } from './errors.js';
 import { staleReport, type StaleFlag } from './lifecycle.js';
 import { StaleDocumentError, servedFormOf, type FlagDocument, type FlagRepository, type RepositorySnapshot } from './repository.js';
 import { etagOf, flagVersion, ifMatchAccepts } from './versions.js';
+import { RolloutError, type FlagDefinition } from '../rollouts/compile.js';
+import { ROLLOUT_META, handEdited, planOf, resumed, seconds, storedPlan, targetingFor, withRollout, type RolloutRequest, type RolloutState } from '../rollouts/plan.js';
 
 /** A flag as the API shows it: the stored definition plus key, flag set and version. */
 export interface ApiFlag {
@@ -340,6 +342,53 @@ export class FlagService {
     });
   }
 
+  /**
+   * A progressive rollout compiled into the flag's targeting (plain flagd JSON: every SDK follows
+   * the steps on its own clock), its plan and a checksum in metadata; one audited write. A
+   * targeting that carries a checksum and was edited since is not overwritten without `force`.
+   */
+  rollout(actor: string, key: string, req: RolloutRequest & { force?: boolean }, pre: Precondition): Promise<WriteResult> {
+    return this.write(actor, AuditAction.rollout, key, pre, (current) => {
+      if (req.force !== true && handEdited(current!)) throw editedError(key, current!, this.seconds());
+      const plan = rolloutOrError(() => planOf(req));
+      const targeting = rolloutOrError(() => targetingFor(current as unknown as FlagDefinition, plan, 'running', this.seconds()));
+      return this.touched(withRollout(current!, plan, 'running', targeting));
+    });
+  }
+
+  /** Pause (hold the share reached), resume (the remaining steps move by the pause) or abort (everyone `off`): one audited write each. */
+  rolloutControl(actor: string, key: string, action: 'pause' | 'resume' | 'abort', pre: Precondition): Promise<WriteResult> {
+    return this.write(actor, AuditAction.rollout, key, pre, (current) => {
+      const plan = storedPlan(current!);
+      if (plan === undefined) throw new AdminError(AdminErrorCode.NO_ROLLOUT, `flag ${JSON.stringify(key)} has no rollout (PUT /api/v1/flags/${key}/rollout starts one)`);
+      if (handEdited(current!)) throw editedError(key, current!, this.seconds());
+      const meta = (current!['metadata'] ?? {}) as Record<string, unknown>;
+      const state = meta[ROLLOUT_META.state];
+      const now = this.seconds();
+      const refuse = (): never => {
+        throw new AdminError(AdminErrorCode.NO_ROLLOUT, `cannot ${action} a rollout that is ${String(state)}`);
+      };
+      const flag = current as unknown as FlagDefinition;
+      switch (action) {
+        case 'pause':
+          if (state !== 'running') refuse();
+          return this.touched(withRollout(current!, plan, 'paused', targetingFor(flag, plan, 'paused', now), new Date(this.now()).toISOString()));
+        case 'resume': {
+          if (state !== 'paused') refuse();
+          const next = resumed(plan, seconds(String(meta[ROLLOUT_META.pausedAt])), now);
+          return this.touched(withRollout(current!, next, 'running', rolloutOrError(() => targetingFor(flag, next, 'running', now))));
+        }
+        default:
+          if (state === 'aborted') refuse();
+          return this.touched(withRollout(current!, plan, 'aborted', targetingFor(flag, plan, 'aborted', now)));
+      }
+    });
+  }
+
+  private seconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
   private touched(def: Record<string, unknown>): Record<string, unknown> {
     const meta = { ...((def['metadata'] ?? {}) as Record<string, unknown>), updatedAt: new Date(this.now()).toISOString() };
     return { ...def, metadata: meta };
@@ -411,6 +460,33 @@ export class FlagService {
       throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `the write could not be committed (audit entry ${audit.seq} records the attempt): ${(err as Error).message}`, {}, { cause: err });
     }
     return { flag: next === undefined ? undefined : toApiFlag(key, next, { ...snap.document, flags: { [key]: next } }), setVersion, audit };
+  }
+}
+
+function editedError(key: string, flag: Record<string, unknown>, now: number): AdminError {
+  const plan = storedPlan(flag);
+  const meta = (flag['metadata'] ?? {}) as Record<string, unknown>;
+  let compiled: unknown;
+  try {
+    compiled = plan && targetingFor(flag as unknown as FlagDefinition, plan, (meta[ROLLOUT_META.state] as RolloutState | undefined) ?? 'running', now);
+  } catch {
+    compiled = undefined;
+  }
+  return new AdminError(
+    AdminErrorCode.ROLLOUT_HAND_EDITED,
+    `flag ${JSON.stringify(key)}'s targeting was edited by hand since its rollout compiled it (checksum ${String(meta[ROLLOUT_META.hash])}); send "force": true to replace the edit`,
+    { path: '$.targeting', targeting: { edited: flag['targeting'] ?? null, compiled: compiled ?? null } },
+  );
+}
+
+/** A definition the rollout compiler refuses, as a 400 naming where. */
+function rolloutOrError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof RolloutError) throw new AdminError(AdminErrorCode.INVALID_ROLLOUT, err.message, { path: err.path });
+    if (err instanceof RangeError) throw new AdminError(AdminErrorCode.INVALID_ROLLOUT, err.message, { path: '$' });
+    throw err;
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import { DEFAULT_ADMIN_AUTH_FAILURE_LIMIT } from '../../../config/daemon-config.js';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminError, AdminErrorCode } from '../../../admin/errors.js';
 import {
   AuthFailureLimiter,
@@ -169,6 +169,7 @@ export const managementApi: FastifyPluginAsync<ManagementApiOptions> = async (ap
       url: route.url,
       schema: route.schema,
       bodyLimit: BODY_LIMIT,
+      config: { bodyError: route.bodyError ?? AdminErrorCode.INVALID_FLAG } as FastifyContextConfig,
       onRequest:
         role === undefined
           ? [perIdentity]
@@ -185,13 +186,14 @@ export const managementApi: FastifyPluginAsync<ManagementApiOptions> = async (ap
 };
 
 function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, logger: Logger): FastifyReply {
-  const e = toAdminError(err);
+  const e = toAdminError(err, (req.routeOptions.config as { bodyError?: AdminErrorCode } | undefined)?.bodyError ?? AdminErrorCode.INVALID_FLAG);
   if (e.code === AdminErrorCode.INTERNAL) logger.error({ err, method: req.method, url: req.url }, 'management API error');
   if (e.code === AdminErrorCode.UNAUTHENTICATED) void reply.header('www-authenticate', 'Bearer realm="vexil"');
   return reply.code(e.status).type('application/json').send(JSON.stringify(e.toBody()));
 }
 
-function toAdminError(err: unknown): AdminError {
+/** `bodyError`: the code for a body that breaks the route's schema (INVALID_FLAG for flag bodies). */
+function toAdminError(err: unknown, bodyError: AdminErrorCode): AdminError {
   if (err instanceof AdminError) return err;
   const f = err as Partial<FastifyError> & { validationContext?: string };
   if (Array.isArray(f.validation) && f.validation.length > 0) {
@@ -199,7 +201,7 @@ function toAdminError(err: unknown): AdminError {
     const extra = first.params?.['additionalProperty'];
     const path = jsonPath(first.instancePath ?? '') + (typeof extra === 'string' ? jsonPath(`/${extra}`).slice(1) : '');
     const message = `${f.validationContext ?? 'request'} ${path}: ${first.message ?? 'invalid'}${typeof extra === 'string' ? '' : ''}`;
-    if (f.validationContext === 'body') return new AdminError(AdminErrorCode.INVALID_FLAG, message, { path });
+    if (f.validationContext === 'body') return new AdminError(bodyError, message, { path });
     return new AdminError(AdminErrorCode.INVALID_REQUEST, message);
   }
   if (f.statusCode === 413 || f.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -10,6 +10,7 @@ import type { Principal, Role } from '../../../admin/auth.js';
 import type { FlagService, WriteResult } from '../../../admin/flag-service.js';
 import type { IdempotencyCache, StoredResponse } from '../../../admin/idempotency.js';
 import { canonicalJson } from '../../../admin/versions.js';
+import type { RolloutRequest } from '../../../rollouts/plan.js';
 import {
   auditQuery,
   auditResponse,
@@ -20,6 +21,8 @@ import {
   flagResponse,
   keyParams,
   listQuery,
+  rolloutActionParams,
+  rolloutBody,
   staleQuery,
   staleResponse,
   whoamiResponse,
@@ -51,6 +54,8 @@ export interface ApiRoute {
   readonly errors: readonly AdminErrorCode[];
   /** POST routes honour Idempotency-Key. */
   readonly idempotent?: boolean;
+  /** The code for a body that breaks `schema.body`; default INVALID_FLAG. */
+  readonly bodyError?: AdminErrorCode;
   /** Headers the success response carries. */
   readonly responseHeaders?: readonly string[];
   handler(req: FastifyRequest, reply: FastifyReply, ctx: RouteContext, principal: Principal | undefined): Promise<unknown>;
@@ -229,6 +234,36 @@ export const API_ROUTES: readonly ApiRoute[] = [
     async handler(req, res, ctx, who) {
       const s = service(ctx);
       return reply(res, await once(req, ctx, who, async () => sendFlag(res, 200, await s.kill(who!.actor, (req.params as Params).key))));
+    },
+  },
+  {
+    method: 'PUT',
+    url: '/flags/:key/rollout',
+    role: 'editor',
+    summary:
+      'Progressive rollout: steps (or a linear plan) compiled into the flag\'s targeting as plain flagd JSON ($flagd.timestamp, fractional); plan and checksum in metadata (If-Match optional).',
+    schema: { params: keyParams, body: rolloutBody, response: { 200: flagResponse } },
+    bodyError: AdminErrorCode.INVALID_ROLLOUT,
+    errors: [AdminErrorCode.INVALID_ROLLOUT, AdminErrorCode.ROLLOUT_HAND_EDITED, ...WRITE_ERRORS],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const pre = { ifMatch: ifMatch(req), required: false };
+      return reply(res, sendFlag(res, 200, await service(ctx).rollout(who!.actor, (req.params as Params).key, req.body as RolloutRequest & { force?: boolean }, pre)));
+    },
+  },
+  {
+    method: 'POST',
+    url: '/flags/:key/rollout/:action',
+    role: 'editor',
+    summary: "Pause (hold the share reached), resume (remaining steps move by the pause) or abort (everyone 'off') the flag's rollout (If-Match optional).",
+    schema: { params: rolloutActionParams, response: { 200: flagResponse } },
+    idempotent: true,
+    errors: [AdminErrorCode.NO_ROLLOUT, AdminErrorCode.ROLLOUT_HAND_EDITED, AdminErrorCode.IDEMPOTENCY_KEY_REUSED, ...WRITE_ERRORS],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const { key, action } = req.params as Params & { action: 'pause' | 'resume' | 'abort' };
+      const pre = { ifMatch: ifMatch(req), required: false };
+      return reply(res, await once(req, ctx, who, async () => sendFlag(res, 200, await service(ctx).rolloutControl(who!.actor, key, action, pre))));
     },
   },
   {

@@ -105,7 +105,7 @@ export const auditQuery = {
   properties: {
     flag: { type: 'string' },
     actor: { type: 'string' },
-    action: { type: 'string', enum: ['create', 'update', 'delete', 'archive', 'restore', 'kill'] },
+    action: { type: 'string', enum: ['create', 'update', 'delete', 'archive', 'restore', 'kill', 'rollout'] },
     since: { type: 'string', format: 'date-time' },
     until: { type: 'string', format: 'date-time' },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
@@ -183,7 +183,45 @@ export const errorResponse = {
         path: { type: 'string', description: 'JSON path of the fault in the flag definition, when a flag is at fault.' },
         current: { type: 'string', description: "VERSION_MISMATCH: the flag's current version." },
         engineCode: { type: 'string', description: "INVALID_FLAG: @vexil/core's error or warning code." },
+        targeting: {
+          type: 'object',
+          description: 'ROLLOUT_HAND_EDITED: the targeting in the source (edited) and the one the rollout compiled.',
+          properties: { edited: {}, compiled: {} },
+        },
       },
     },
   },
+} as const;
+
+/** A time in a rollout: Unix seconds, or an RFC 3339 date-time. */
+const rolloutTime = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', format: 'date-time' }] } as const;
+
+/**
+ * A progressive rollout: `steps` (each from `at` on, `percent` % get `on`), or a linear plan
+ * (`start`, then `percentPerStep` more every `everySeconds` until `target`, default 100).
+ */
+export const rolloutBody = {
+  type: 'object',
+  required: ['on', 'off'],
+  properties: {
+    on: { type: 'string', description: 'The variant rolled out.' },
+    off: { type: 'string', description: 'The variant everyone else keeps.' },
+    steps: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'object', required: ['at', 'percent'], properties: { at: rolloutTime, percent: { type: 'number', minimum: 0, maximum: 100 } }, additionalProperties: false },
+    },
+    start: rolloutTime,
+    everySeconds: { type: 'integer', minimum: 1 },
+    percentPerStep: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
+    target: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
+    force: { type: 'boolean', description: 'Replace a compiled targeting that was edited by hand (otherwise 409 ROLLOUT_HAND_EDITED).' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const rolloutActionParams = {
+  type: 'object',
+  required: ['key', 'action'],
+  properties: { key: { type: 'string', minLength: 1 }, action: { type: 'string', enum: ['pause', 'resume', 'abort'] } },
 } as const;

@@ -1,0 +1,134 @@
+/**
+ * Progressive rollouts through the management API against a real daemon process: the compiled
+ * targeting is plain flagd JSON that OFREP (and any flagd SDK) evaluates on its own clock; pause,
+ * resume and abort are single audited writes; a hand-edited compiled rule is not overwritten
+ * silently; bad plans are refused with a path and leave the file as it was.
+ */
+import { writeFile } from 'node:fs/promises';
+import { Evaluator } from '@vexil/core';
+import { describe, expect, it } from 'vitest';
+import { useAdminFixtures, type AdminFixture } from './support/admin.js';
+import { eventually } from './support/daemon-process.js';
+
+const up = useAdminFixtures();
+const KEYS = Array.from({ length: 120 }, (_, i) => `user-${i}`);
+
+async function bulk(f: AdminFixture, targetingKey: string): Promise<Record<string, unknown>> {
+  const r = await fetch(`http://127.0.0.1:${f.daemon.ports.ofrep}/ofrep/v1/evaluate/flags/new-checkout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ context: { targetingKey } }),
+  });
+  return (await r.json()) as Record<string, unknown>;
+}
+
+/** What the engine says for each key, from the file as written (the daemon must agree). */
+async function expectedFromFile(f: AdminFixture): Promise<Map<string, unknown>> {
+  const ev = new Evaluator();
+  ev.setFlags(await f.readText());
+  return new Map(KEYS.map((k) => [k, ev.resolveBoolean('new-checkout', false, { targetingKey: k }).value]));
+}
+
+async function servedMatchesFile(f: AdminFixture): Promise<boolean> {
+  const want = await expectedFromFile(f);
+  for (const k of KEYS) if ((await bulk(f, k))['value'] !== want.get(k)) return false;
+  return true;
+}
+
+describe('management API: progressive rollouts', () => {
+  it('compiles a rollout the daemon serves, and pauses, resumes and aborts it in single audited writes', async () => {
+    const f = await up();
+    const now = Math.floor(Date.now() / 1000);
+    const put = await f.call('PUT', '/flags/new-checkout/rollout', {
+      body: { on: 'on', off: 'off', steps: [{ at: now - 60, percent: 50 }, { at: new Date((now + 3600) * 1000).toISOString(), percent: 100 }] },
+    });
+    expect(put.status).toBe(200);
+    expect(put.headers.get('etag')).toBe(put.body.version);
+    expect(put.body.metadata).toMatchObject({ rolloutState: 'running', rolloutHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(JSON.parse(put.body.metadata.rollout)).toEqual({ on: 'on', off: 'off', steps: [{ at: now - 60, percent: 50 }, { at: now + 3600, percent: 100 }] });
+    // Plain flagd JSON: one if over $flagd.timestamp, latest step first, weights in basis points.
+    expect(put.body.targeting).toEqual({
+      if: [
+        { '>=': [{ var: '$flagd.timestamp' }, now + 3600] },
+        'on',
+        { '>=': [{ var: '$flagd.timestamp' }, now - 60] },
+        { fractional: [['on', 5000], ['off', 5000]] },
+        'off',
+      ],
+    });
+    await eventually(() => servedMatchesFile(f));
+    const on = (await Promise.all(KEYS.map((k) => bulk(f, k)))).filter((b) => b['value'] === true).length;
+    expect(on).toBeGreaterThan(KEYS.length * 0.3);
+    expect(on).toBeLessThan(KEYS.length * 0.7);
+
+    const paused = await f.call('POST', '/flags/new-checkout/rollout/pause');
+    expect(paused.status).toBe(200);
+    expect(paused.body.metadata).toMatchObject({ rolloutState: 'paused', rolloutPausedAt: expect.any(String) });
+    expect(paused.body.targeting).toEqual({ if: [true, { fractional: [['on', 5000], ['off', 5000]] }, null] });
+    expect((await f.call('POST', '/flags/new-checkout/rollout/pause')).body.error).toMatchObject({ code: 'NO_ROLLOUT', message: 'cannot pause a rollout that is paused' });
+
+    const resumed = await f.call('POST', '/flags/new-checkout/rollout/resume');
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.metadata.rolloutState).toBe('running');
+    const steps = JSON.parse(resumed.body.metadata.rollout).steps as { at: number }[];
+    expect(steps[0].at).toBe(now - 60); // begun before the pause: unchanged
+    expect(steps[1].at).toBeGreaterThanOrEqual(now + 3600); // not begun: moved by the pause
+    expect((await f.call('POST', '/flags/new-checkout/rollout/resume')).status).toBe(409);
+
+    const aborted = await f.call('POST', '/flags/new-checkout/rollout/abort');
+    expect(aborted.body.metadata.rolloutState).toBe('aborted');
+    await eventually(async () => (await Promise.all(KEYS.slice(0, 30).map((k) => bulk(f, k)))).every((b) => b['value'] === false));
+    expect((await f.call('POST', '/flags/new-checkout/rollout/resume')).body.error.code).toBe('NO_ROLLOUT');
+
+    const audit = await f.call('GET', '/audit?flag=new-checkout&action=rollout');
+    expect(audit.body.entries.map((e: { after: { metadata: { rolloutState: string } } }) => e.after.metadata.rolloutState)).toEqual(['aborted', 'running', 'paused', 'running']);
+  });
+
+  it('refuses to overwrite a hand-edited compiled rule without force (409 with both rules)', async () => {
+    const f = await up();
+    const now = Math.floor(Date.now() / 1000);
+    const put = await f.call('PUT', '/flags/new-checkout/rollout', { body: { on: 'on', off: 'off', start: now - 10, everySeconds: 86_400, percentPerStep: 10 } });
+    expect(put.status).toBe(200);
+    expect(JSON.parse(put.body.metadata.rollout).steps).toHaveLength(10);
+
+    // A hand edit of the file: the targeting no longer matches its checksum.
+    const doc = JSON.parse(await f.readText());
+    doc.flags['new-checkout'].targeting = { if: [{ ends_with: [{ var: 'email' }, '@vexil.dev'] }, 'on', 'off'] };
+    await writeFile(f.file, JSON.stringify(doc, null, 2));
+    await eventually(async () => (await f.call('GET', '/flags/new-checkout')).body.targeting?.if?.[0]?.ends_with !== undefined);
+
+    const refused = await f.call('POST', '/flags/new-checkout/rollout/pause');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'ROLLOUT_HAND_EDITED', path: '$.targeting', targeting: { edited: doc.flags['new-checkout'].targeting, compiled: put.body.targeting } });
+    const again = await f.call('PUT', '/flags/new-checkout/rollout', { body: { on: 'on', off: 'off', steps: [{ at: now, percent: 20 }] } });
+    expect(again.body.error.code).toBe('ROLLOUT_HAND_EDITED');
+    const forced = await f.call('PUT', '/flags/new-checkout/rollout', { body: { on: 'on', off: 'off', steps: [{ at: now, percent: 20 }], force: true } });
+    expect(forced.status).toBe(200);
+    expect(forced.body.targeting.if[1]).toEqual({ fractional: [['on', 2000], ['off', 8000]] });
+  });
+
+  it.each([
+    ['a percent that goes down', { on: 'on', off: 'off', steps: [{ at: 100, percent: 20 }, { at: 200, percent: 10 }] }, 'INVALID_ROLLOUT', '$.steps[1].percent'],
+    ['steps out of order', { on: 'on', off: 'off', steps: [{ at: 200, percent: 10 }, { at: 100, percent: 20 }] }, 'INVALID_ROLLOUT', '$.steps[1].at'],
+    ['a variant the flag does not have', { on: 'maybe', off: 'off', steps: [{ at: 100, percent: 10 }] }, 'INVALID_ROLLOUT', '$.on'],
+    ['more than 100 steps', { on: 'on', off: 'off', start: 0, everySeconds: 60, percentPerStep: 0.5 }, 'INVALID_ROLLOUT', '$'],
+    ['no steps and no linear plan', { on: 'on', off: 'off' }, 'INVALID_ROLLOUT', '$'],
+    ['a percent over 100 (schema)', { on: 'on', off: 'off', steps: [{ at: 100, percent: 120 }] }, 'INVALID_ROLLOUT', '$.steps[0].percent'],
+    ['an unknown field (schema)', { on: 'on', off: 'off', steps: [{ at: 100, percent: 1 }], colour: 'red' }, 'INVALID_ROLLOUT', '$.colour'],
+  ])('refuses %s with 400 naming where, leaving the file unchanged byte for byte', async (_name, body, code, path) => {
+    const f = await up();
+    const before = await f.readText();
+    const r = await f.call('PUT', '/flags/new-checkout/rollout', { body });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe(code);
+    if (path !== undefined) expect(r.body.error.path).toBe(path);
+    expect(await f.readText()).toBe(before);
+  });
+
+  it('answers 409 NO_ROLLOUT for control of a flag without one, and 404 for an unknown flag', async () => {
+    const f = await up();
+    expect((await f.call('POST', '/flags/banner/rollout/pause')).body.error.code).toBe('NO_ROLLOUT');
+    expect((await f.call('POST', '/flags/nope/rollout/abort')).status).toBe(404);
+    expect((await f.call('POST', '/flags/banner/rollout/explode')).status).toBe(400);
+  });
+});
