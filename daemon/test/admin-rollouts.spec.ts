@@ -5,8 +5,11 @@
  * silently; bad plans are refused with a path and leave the file as it was.
  */
 import { writeFile } from 'node:fs/promises';
+import { FlagdProvider } from '@openfeature/flagd-provider';
+import { OpenFeature } from '@openfeature/server-sdk';
 import { Evaluator } from '@vexil/core';
-import { describe, expect, it } from 'vitest';
+import { VexilProvider } from '@vexil/server-provider';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useAdminFixtures, type AdminFixture } from './support/admin.js';
 import { eventually } from './support/daemon-process.js';
 
@@ -130,5 +133,51 @@ describe('management API: progressive rollouts', () => {
     expect((await f.call('POST', '/flags/banner/rollout/pause')).body.error.code).toBe('NO_ROLLOUT');
     expect((await f.call('POST', '/flags/nope/rollout/abort')).status).toBe(404);
     expect((await f.call('POST', '/flags/banner/rollout/explode')).status).toBe(400);
+  });
+});
+
+describe('a compiled rollout in the SDKs, on their own clocks', () => {
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await OpenFeature.clearProviders();
+  });
+
+  it('the official flagd in-process provider and ours follow each step as the clock passes it, as the engine says', async () => {
+    const f = await up();
+    const realNow = Date.now.bind(Date);
+    const t0 = Math.floor(realNow() / 1000);
+    const steps = [
+      { at: t0 + 1000, percent: 10 },
+      { at: t0 + 2000, percent: 60 },
+      { at: t0 + 3000, percent: 100 },
+    ];
+    expect((await f.call('PUT', '/flags/new-checkout/rollout', { body: { on: 'on', off: 'off', steps } })).status).toBe(200);
+
+    // flagd-core (inside the official provider) reads Date.now at each evaluation; our provider's
+    // engine takes the clock it finds when it is built. Both see the driven clock.
+    let offsetMs = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + offsetMs);
+    await OpenFeature.setProviderAndWait('official', new FlagdProvider({ resolverType: 'in-process', host: '127.0.0.1', port: f.daemon.ports.sync }));
+    await OpenFeature.setProviderAndWait('vexil', new VexilProvider({ resolverType: 'in-process', host: '127.0.0.1', port: f.daemon.ports.sync }));
+    const official = OpenFeature.getClient('official');
+    const ours = OpenFeature.getClient('vexil');
+    const engine = new Evaluator({ now: () => realNow() + offsetMs });
+    engine.setFlags(await f.readText());
+
+    const keys = KEYS.slice(0, 60);
+    let previous = new Set<string>();
+    for (const at of [t0 + 10, ...steps.map((s) => s.at + 5)]) {
+      offsetMs = (at - t0) * 1000;
+      const on = new Set<string>();
+      for (const k of keys) {
+        const want = engine.resolveBoolean('new-checkout', false, { targetingKey: k }).value;
+        expect(await official.getBooleanValue('new-checkout', !want, { targetingKey: k }), `official ${k} at +${at - t0}s`).toBe(want);
+        expect(await ours.getBooleanValue('new-checkout', !want, { targetingKey: k }), `ours ${k} at +${at - t0}s`).toBe(want);
+        if (want) on.add(k);
+      }
+      for (const k of previous) expect(on.has(k), `${k} keeps the feature`).toBe(true);
+      previous = on;
+    }
+    expect(previous.size).toBe(keys.length); // the last step is 100 %
   });
 });
