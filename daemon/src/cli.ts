@@ -3,6 +3,7 @@
  * daemon, and stops it gracefully on SIGTERM/SIGINT. A bad argument prints one line and exits 2.
  */
 import { auditCommand, killCommand, type CommandIo } from './admin/commands.js';
+import { explainCommand } from './admin/explain-command.js';
 import { parseConfig } from './config/parse.js';
 import { startDaemon } from './daemon.js';
 import { createLogger } from './telemetry/logger.js';
@@ -13,6 +14,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const io: CommandIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env };
   if (argv[0] === 'kill') return killCommand(argv.slice(1), io);
   if (argv[0] === 'audit') return auditCommand(argv.slice(1), io);
+  if (argv[0] === 'explain') return explainCommand(argv.slice(1), io);
   const parsed = parseConfig(argv, env);
   switch (parsed.kind) {
     case 'help':

@@ -11,6 +11,7 @@ import { Evaluator } from '@vexil/core';
 import { VexilProvider } from '@vexil/server-provider';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useAdminFixtures, type AdminFixture } from './support/admin.js';
+import { runVexil } from './support/cli.js';
 import { eventually } from './support/daemon-process.js';
 
 const up = useAdminFixtures();
@@ -179,5 +180,35 @@ describe('a compiled rollout in the SDKs, on their own clocks', () => {
       previous = on;
     }
     expect(previous.size).toBe(keys.length); // the last step is 100 %
+  });
+});
+
+describe('vexil explain', () => {
+  it('prints the plan next to the compiled JSON, marks the step in force, and notices a hand edit', async () => {
+    const f = await up();
+    const steps = [
+      { at: 1_800_000_000, percent: 10 },
+      { at: 1_800_086_400, percent: 50 },
+      { at: 1_800_172_800, percent: 100 },
+    ];
+    expect((await f.call('PUT', '/flags/new-checkout/rollout', { body: { on: 'on', off: 'off', steps } })).status).toBe(200);
+    const r = await runVexil(['explain', 'new-checkout', '--url', f.base, '--now', String(1_800_100_000)]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^flag new-checkout: progressive rollout, running\s+compiled targeting \(flagd JSON\):$/);
+    expect(r.stdout).toMatch(/→ step {2}2 {2}2027-01-16T08:00:00Z +50 %/);
+    expect(r.stdout).toContain('now: 50 % get "on"');
+    expect(r.stdout).toMatch(/checksum [0-9a-f]{16}: matches the targeting/);
+    expect(r.stdout).toContain('"$flagd.timestamp"');
+
+    const doc = JSON.parse(await f.readText());
+    doc.flags['new-checkout'].targeting = { if: [true, 'on', null] };
+    await writeFile(f.file, JSON.stringify(doc, null, 2));
+    await eventually(async () => (await runVexil(['explain', 'new-checkout', '--url', f.base])).stdout.includes('EDITED BY HAND'));
+
+    expect((await runVexil(['explain', 'nope', '--url', f.base])).stderr).toContain('404 FLAG_NOT_FOUND');
+    expect((await runVexil(['explain', '--url', f.base])).code).toBe(2);
+    expect((await runVexil(['explain', 'banner', '--url', f.base, '--now', 'soon'])).code).toBe(2);
+    expect((await runVexil(['explain', 'banner', '--url', f.base])).stdout).toMatch(/^flag banner: no rollout plan/);
   });
 });
