@@ -40,25 +40,47 @@ export const AUDIT_HELP = [
   '',
 ].join('\n');
 
-export async function killCommand(args: readonly string[], io: CommandIo): Promise<number> {
+/** A management API client command's arguments: one flag key, --url, --token, and `extra` options. */
+export interface ClientArgs {
+  key: string;
+  base: string;
+  token: string | undefined;
+  values: Record<string, string | boolean | undefined>;
+}
+
+/**
+ * Parses `vexil <name> <key> [--url] [--token] ...`; prints help or the problem itself and returns
+ * the exit code (0 after help, 2 for bad arguments) instead of arguments when there is nothing to run.
+ */
+export function parseClientArgs(name: string, args: readonly string[], io: CommandIo, help: string, extra: Record<string, { type: 'string' }> = {}): ClientArgs | number {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { url: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { url: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...extra } });
   } catch (err) {
-    io.err(`vexil kill: ${(err as Error).message}\n`);
+    io.err(`vexil ${name}: ${(err as Error).message}\n`);
     return 2;
   }
   if (parsed.values.help) {
-    io.out(KILL_HELP);
+    io.out(help);
     return 0;
   }
   if (parsed.positionals.length !== 1) {
-    io.err('vexil kill: expected one flag key (vexil kill <key> [--url URL] [--token T])\n');
+    io.err(`vexil ${name}: expected one flag key (vexil ${name} <key> [--url URL] [--token T])\n`);
     return 2;
   }
-  const key = parsed.positionals[0];
-  const base = (parsed.values.url ?? 'http://127.0.0.1:8014').replace(/\/+$/, '');
-  const token = parsed.values.token ?? io.env['VEXIL_ADMIN_TOKEN'];
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  return {
+    key: parsed.positionals[0],
+    base: String(values['url'] ?? 'http://127.0.0.1:8014').replace(/\/+$/, ''),
+    token: (values['token'] as string | undefined) ?? io.env['VEXIL_ADMIN_TOKEN'],
+    values,
+  };
+}
+
+export async function killCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  const parsed = parseClientArgs('kill', args, io, KILL_HELP);
+  if (typeof parsed === 'number') return parsed;
+  const { key, base, token } = parsed;
   const url = `${base}/api/v1/flags/${encodeURIComponent(key)}/kill`;
   let res: Response;
   try {

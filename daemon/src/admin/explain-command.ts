@@ -3,9 +3,8 @@
  * force now, whether the compiled rule still matches its checksum) next to the compiled flagd
  * JSON the SDKs evaluate, read through a running daemon's management API.
  */
-import { parseArgs } from 'node:util';
 import { handEdited, percentAt, ROLLOUT_META, storedPlan } from '../rollouts/plan.js';
-import type { CommandIo } from './commands.js';
+import { parseClientArgs, type CommandIo } from './commands.js';
 
 export const EXPLAIN_HELP = [
   "Show a flag's plan (a progressive rollout's steps and state) next to the compiled flagd JSON it evaluates as.",
@@ -48,29 +47,15 @@ export function sideBySide(left: readonly string[], right: readonly string[]): s
 }
 
 export async function explainCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { url: { type: 'string' }, token: { type: 'string' }, now: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (err) {
-    io.err(`vexil explain: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.out(EXPLAIN_HELP);
-    return 0;
-  }
-  if (parsed.positionals.length !== 1) {
-    io.err('vexil explain: expected one flag key (vexil explain <key> [--url URL] [--token T])\n');
-    return 2;
-  }
-  const now = parsed.values.now === undefined ? Math.floor(Date.now() / 1000) : Number(parsed.values.now);
+  const parsed = parseClientArgs('explain', args, io, EXPLAIN_HELP, { now: { type: 'string' } });
+  if (typeof parsed === 'number') return parsed;
+  const { key, base, token } = parsed;
+  const nowArg = parsed.values['now'] as string | undefined;
+  const now = nowArg === undefined ? Math.floor(Date.now() / 1000) : Number(nowArg);
   if (!Number.isInteger(now) || now < 0) {
-    io.err(`vexil explain: --now must be whole Unix seconds, not ${JSON.stringify(parsed.values.now)}\n`);
+    io.err(`vexil explain: --now must be whole Unix seconds, not ${JSON.stringify(nowArg)}\n`);
     return 2;
   }
-  const key = parsed.positionals[0];
-  const base = (parsed.values.url ?? 'http://127.0.0.1:8014').replace(/\/+$/, '');
-  const token = parsed.values.token ?? io.env['VEXIL_ADMIN_TOKEN'];
   let res: Response;
   try {
     res = await (io.fetch ?? fetch)(`${base}/api/v1/flags/${encodeURIComponent(key)}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
