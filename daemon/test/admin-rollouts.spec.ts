@@ -212,3 +212,76 @@ describe('vexil explain', () => {
     expect((await runVexil(['explain', 'banner', '--url', f.base])).stdout).toMatch(/^flag banner: no rollout plan/);
   });
 });
+
+describe('management API: prerequisites', () => {
+  const A = { key: 'checkout-v2', state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off', targeting: { fractional: [['on', 50], ['off', 50]] } };
+  const B = { key: 'express-pay', state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'on' };
+
+  async function value(f: AdminFixture, key: string, targetingKey: string): Promise<unknown> {
+    const r = await fetch(`http://127.0.0.1:${f.daemon.ports.ofrep}/ofrep/v1/evaluate/flags/${key}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ context: { targetingKey } }),
+    });
+    return ((await r.json()) as { value?: unknown }).value;
+  }
+
+  /** For every key: B is on exactly where A is on (A's bucketing, not B's). */
+  async function bFollowsA(f: AdminFixture): Promise<boolean> {
+    for (const k of KEYS.slice(0, 50)) if ((await value(f, 'express-pay', k)) !== (await value(f, 'checkout-v2', k))) return false;
+    return true;
+  }
+
+  it('compiles B "only where A is on", recompiles B in the same write when A changes, and refuses cycles and missing flags', async () => {
+    const f = await up();
+    expect((await f.call('POST', '/flags', { body: A })).status).toBe(201);
+    expect((await f.call('POST', '/flags', { body: B })).status).toBe(201);
+    const put = await f.call('PUT', '/flags/express-pay/prerequisites', { body: { prerequisites: [{ flag: 'checkout-v2', variants: ['on'] }], offVariant: 'off' } });
+    expect(put.status).toBe(200);
+    expect(put.body.metadata).toMatchObject({ prerequisites: expect.any(String), prerequisitesHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // A's fractional inlined with A's bucketing key made explicit.
+    expect(JSON.stringify(put.body.targeting)).toContain('{"cat":["checkout-v2",{"var":"targetingKey"}]}');
+    await eventually(() => bFollowsA(f));
+    const onShare = (await Promise.all(KEYS.slice(0, 50).map((k) => value(f, 'express-pay', k)))).filter((v) => v === true).length;
+    expect(onShare).toBeGreaterThan(10);
+    expect(onShare).toBeLessThan(40);
+
+    // A to 100 %: B is recompiled in the same write, with its own audit entry.
+    const vA = (await f.call('GET', '/flags/checkout-v2')).body.version;
+    expect((await f.call('PATCH', '/flags/checkout-v2', { body: { targeting: { fractional: [['on', 1]] } }, headers: { 'if-match': vA } })).status).toBe(200);
+    const file = JSON.parse(await f.readText());
+    expect(JSON.stringify(file.flags['express-pay'].targeting)).toContain('{"cat":["checkout-v2",{"var":"targetingKey"}]},["on",1]]');
+    const audit = (await f.call('GET', '/audit?flag=express-pay')).body.entries;
+    expect(audit[0]).toMatchObject({ action: 'update', flag: 'express-pay' });
+    await eventually(async () => (await Promise.all(KEYS.slice(0, 20).map((k) => value(f, 'express-pay', k)))).every((v) => v === true));
+
+    // B's own rule edited: it stays behind the prerequisite.
+    const vB = (await f.call('GET', '/flags/express-pay')).body.version;
+    const own = { if: [{ ends_with: [{ var: 'targetingKey' }, '-7'] }, 'off', null] };
+    const patched = await f.call('PATCH', '/flags/express-pay', { body: { targeting: own }, headers: { 'if-match': vB } });
+    expect(patched.status).toBe(200);
+    expect(JSON.parse(patched.body.metadata.prerequisitesOwnTargeting)).toEqual(own);
+    expect(patched.body.targeting.if[1]).toEqual(own);
+    await eventually(async () => (await value(f, 'express-pay', 'user-7')) === false && (await value(f, 'express-pay', 'user-8')) === true);
+
+    const before = await f.readText();
+    const cycle = await f.call('PUT', '/flags/checkout-v2/prerequisites', { body: { prerequisites: [{ flag: 'express-pay', variants: ['on'] }], offVariant: 'off' } });
+    expect(cycle.status).toBe(400);
+    expect(cycle.body.error).toMatchObject({ code: 'INVALID_ROLLOUT', message: expect.stringMatching(/prerequisites form a cycle: (checkout-v2 -> express-pay -> checkout-v2|express-pay -> checkout-v2 -> express-pay)/) });
+    const missing = await f.call('PUT', '/flags/banner/prerequisites', { body: { prerequisites: [{ flag: 'nope', variants: ['on'] }], offVariant: 'red' } });
+    expect(missing.body.error).toMatchObject({ code: 'INVALID_ROLLOUT', message: expect.stringContaining('flag "banner" requires flag "nope", which does not exist') });
+    const badVariant = await f.call('PUT', '/flags/banner/prerequisites', { body: { prerequisites: [{ flag: 'checkout-v2', variants: ['maybe'] }], offVariant: 'red' } });
+    expect(badVariant.body.error).toMatchObject({ code: 'INVALID_ROLLOUT', path: '$.prerequisites.banner.prerequisites[0].variants[0]' });
+    const vA2 = (await f.call('GET', '/flags/checkout-v2')).body.version;
+    const del = await f.call('DELETE', '/flags/checkout-v2', { headers: { 'if-match': vA2 } });
+    expect(del.status).toBe(400);
+    expect(del.body.error.message).toContain('requires flag "checkout-v2"');
+    expect(await f.readText()).toBe(before);
+
+    const removed = await f.call('DELETE', '/flags/express-pay/prerequisites');
+    expect(removed.status).toBe(200);
+    expect(removed.body.targeting).toEqual(own);
+    expect(removed.body.metadata.prerequisites).toBeUndefined();
+    expect((await f.call('DELETE', '/flags/express-pay/prerequisites')).body.error.code).toBe('NO_ROLLOUT');
+  });
+});

@@ -16,7 +16,8 @@ import { AdminError, AdminErrorCode } from './errors.js';
 import { staleReport, type StaleFlag } from './lifecycle.js';
 import { StaleDocumentError, servedFormOf, type FlagDocument, type FlagRepository, type RepositorySnapshot } from './repository.js';
 import { etagOf, flagVersion, ifMatchAccepts } from './versions.js';
-import { RolloutError, type FlagDefinition } from '../rollouts/compile.js';
+import { RolloutError, type FlagDefinition, type PrerequisiteRule } from '../rollouts/compile.js';
+import { ownTargeting, recompile, ruleOf, withRule } from '../rollouts/prerequisites.js';
 import { ROLLOUT_META, handEdited, planOf, resumed, seconds, storedPlan, targetingFor, withRollout, type RolloutRequest, type RolloutState } from '../rollouts/plan.js';
 
 /** A flag as the API shows it: the stored definition plus key, flag set and version. */
@@ -349,6 +350,9 @@ export class FlagService {
    */
   rollout(actor: string, key: string, req: RolloutRequest & { force?: boolean }, pre: Precondition): Promise<WriteResult> {
     return this.write(actor, AuditAction.rollout, key, pre, (current) => {
+      if (ruleOf(current!) !== undefined) {
+        throw new AdminError(AdminErrorCode.INVALID_ROLLOUT, `flag ${JSON.stringify(key)} has prerequisites; a rollout of a flag with prerequisites is not supported yet (DELETE its prerequisites first)`, { path: '$' });
+      }
       if (req.force !== true && handEdited(current!)) throw editedError(key, current!, this.seconds());
       const plan = rolloutOrError(() => planOf(req));
       const targeting = rolloutOrError(() => targetingFor(current as unknown as FlagDefinition, plan, 'running', this.seconds()));
@@ -382,6 +386,23 @@ export class FlagService {
           if (state === 'aborted') refuse();
           return this.touched(withRollout(current!, plan, 'aborted', targetingFor(flag, plan, 'aborted', now)));
       }
+    });
+  }
+
+  /**
+   * "This flag applies its own rules only to units for which each prerequisite flag is in one of
+   * the given variants; everyone else gets `offVariant`": stored, compiled into plain flagd
+   * targeting, and recompiled whenever a prerequisite changes. One audited write.
+   */
+  setPrerequisites(actor: string, key: string, rule: PrerequisiteRule, pre: Precondition): Promise<WriteResult> {
+    return this.write(actor, AuditAction.update, key, pre, (current) => this.touched(withRule(current!, rule, ownTargeting(current!))));
+  }
+
+  /** The prerequisites removed: the flag's own targeting back in force. One audited write. */
+  removePrerequisites(actor: string, key: string, pre: Precondition): Promise<WriteResult> {
+    return this.write(actor, AuditAction.update, key, pre, (current) => {
+      if (ruleOf(current!) === undefined) throw new AdminError(AdminErrorCode.NO_ROLLOUT, `flag ${JSON.stringify(key)} has no prerequisites`);
+      return this.touched(withRule(current!, undefined, ownTargeting(current!)));
     });
   }
 
@@ -425,8 +446,12 @@ export class FlagService {
         throw new AdminError(AdminErrorCode.PRECONDITION_REQUIRED, `If-Match with the flag's version is required (GET /api/v1/flags/${key} sends it as ETag)`, { current: version });
       }
     }
-    const next = change(current, snap.document);
-    const text = serialize(snap, key, next);
+    const written = change(current, snap.document);
+    // Prerequisites: this flag compiled if it has a rule, and every flag depending on it recompiled, in the same write.
+    const recompiled = rolloutOrError(() => recompile(snap.document.flags ?? {}, key, written));
+    const next = written === undefined ? undefined : (recompiled.get(key) ?? written);
+    recompiled.delete(key);
+    const text = serialize(snap, new Map([[key, next], ...recompiled]));
     validateDocument(text, key);
 
     let prepared;
@@ -445,6 +470,9 @@ export class FlagService {
     let audit: AuditEntry;
     try {
       audit = await this.audit.append({ actor, action, flag: key, before: current ?? null, after: next ?? null, version: setVersion }, new Date(this.now()));
+      for (const [k, def] of recompiled) {
+        await this.audit.append({ actor, action: AuditAction.update, flag: k, before: ownFlag(snap.document, k) ?? null, after: def, version: setVersion }, new Date(this.now()));
+      }
     } catch (err) {
       await prepared.abort();
       throw AdminError.from(err);
@@ -607,16 +635,15 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 /** The next document's text, indented like the current one. */
-function serialize(snap: RepositorySnapshot, key: string, next: Record<string, unknown> | undefined): string {
+/** The next document: `changes` applied in place (undefined deletes), new keys at the end, the file's indent kept. */
+function serialize(snap: RepositorySnapshot, changes: ReadonlyMap<string, Record<string, unknown> | undefined>): string {
   const flags: Record<string, unknown> = {};
-  let placed = false;
+  const put = (k: string, v: unknown) => Object.defineProperty(flags, k, { value: v, enumerable: true, configurable: true, writable: true });
   for (const [k, v] of Object.entries(snap.document.flags ?? {})) {
-    if (k === key) {
-      placed = true;
-      if (next !== undefined) Object.defineProperty(flags, k, { value: next, enumerable: true, configurable: true, writable: true });
-    } else Object.defineProperty(flags, k, { value: v, enumerable: true, configurable: true, writable: true });
+    if (!changes.has(k)) put(k, v);
+    else if (changes.get(k) !== undefined) put(k, changes.get(k));
   }
-  if (!placed && next !== undefined) Object.defineProperty(flags, key, { value: next, enumerable: true, configurable: true, writable: true });
+  for (const [k, v] of changes) if (v !== undefined && !Object.hasOwn(flags, k)) put(k, v);
   const doc = { ...snap.document, flags };
   const indent = /^\{\r?\n([ \t]+)"/.exec(snap.text)?.[1] ?? (snap.text.trim() === '' ? '  ' : /^\{"/.test(snap.text.trim()) ? '' : '  ');
   return `${JSON.stringify(doc, null, indent)}\n`;

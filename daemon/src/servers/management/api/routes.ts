@@ -10,6 +10,7 @@ import type { Principal, Role } from '../../../admin/auth.js';
 import type { FlagService, WriteResult } from '../../../admin/flag-service.js';
 import type { IdempotencyCache, StoredResponse } from '../../../admin/idempotency.js';
 import { canonicalJson } from '../../../admin/versions.js';
+import type { PrerequisiteRule } from '../../../rollouts/compile.js';
 import type { RolloutRequest } from '../../../rollouts/plan.js';
 import {
   auditQuery,
@@ -21,6 +22,7 @@ import {
   flagResponse,
   keyParams,
   listQuery,
+  prerequisitesBody,
   rolloutActionParams,
   rolloutBody,
   staleQuery,
@@ -264,6 +266,34 @@ export const API_ROUTES: readonly ApiRoute[] = [
       const { key, action } = req.params as Params & { action: 'pause' | 'resume' | 'abort' };
       const pre = { ifMatch: ifMatch(req), required: false };
       return reply(res, await once(req, ctx, who, async () => sendFlag(res, 200, await service(ctx).rolloutControl(who!.actor, key, action, pre))));
+    },
+  },
+  {
+    method: 'PUT',
+    url: '/flags/:key/prerequisites',
+    role: 'editor',
+    summary:
+      "Prerequisites: the flag's own rules only for units for which each listed flag is in one of its variants, compiled into plain flagd targeting and recompiled when a prerequisite changes (If-Match optional).",
+    schema: { params: keyParams, body: prerequisitesBody, response: { 200: flagResponse } },
+    bodyError: AdminErrorCode.INVALID_ROLLOUT,
+    errors: [AdminErrorCode.INVALID_ROLLOUT, ...WRITE_ERRORS],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const pre = { ifMatch: ifMatch(req), required: false };
+      return reply(res, sendFlag(res, 200, await service(ctx).setPrerequisites(who!.actor, (req.params as Params).key, req.body as PrerequisiteRule, pre)));
+    },
+  },
+  {
+    method: 'DELETE',
+    url: '/flags/:key/prerequisites',
+    role: 'editor',
+    summary: "Remove the flag's prerequisites: its own targeting applies to everyone again (If-Match optional).",
+    schema: { params: keyParams, response: { 200: flagResponse } },
+    errors: [AdminErrorCode.NO_ROLLOUT, AdminErrorCode.INVALID_ROLLOUT, ...WRITE_ERRORS],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const pre = { ifMatch: ifMatch(req), required: false };
+      return reply(res, sendFlag(res, 200, await service(ctx).removePrerequisites(who!.actor, (req.params as Params).key, pre)));
     },
   },
   {

@@ -225,3 +225,24 @@ export const rolloutActionParams = {
   required: ['key', 'action'],
   properties: { key: { type: 'string', minLength: 1 }, action: { type: 'string', enum: ['pause', 'resume', 'abort'] } },
 } as const;
+
+/** Prerequisites: this flag's own rules apply only to units for which every listed flag is in one of its `variants`. */
+export const prerequisitesBody = {
+  type: 'object',
+  required: ['prerequisites', 'offVariant'],
+  properties: {
+    prerequisites: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 20,
+      items: {
+        type: 'object',
+        required: ['flag', 'variants'],
+        properties: { flag: { type: 'string', minLength: 1 }, variants: { type: 'array', minItems: 1, items: { type: 'string' } } },
+        additionalProperties: false,
+      },
+    },
+    offVariant: { type: 'string', description: 'What units that miss a prerequisite get.' },
+  },
+  additionalProperties: false,
+} as const;
