@@ -134,6 +134,8 @@ export async function startDaemon(config: DaemonConfig, deps: DaemonDeps): Promi
       ),
     );
     if (!store.ready) logger.warn({ pending: store.pending() }, 'not ready: some sources have not delivered valid flags yet');
+    const scheduler = admin.api.service && startScheduler(admin.api.service, logger);
+    if (scheduler) started.push(scheduler);
 
     return {
       store,
@@ -212,4 +214,46 @@ function createAdmin(config: DaemonConfig, metrics: Metrics, logger: Logger, sto
     }
   })();
   return { repository, api: { service, auth, rateLimit: config.adminRateLimit, authFailureLimit: config.adminAuthFailureLimit, version } };
+}
+
+/**
+ * Audits scheduled changes as they take effect (the compiled targeting already makes them
+ * happen): wakes at the next change's time, and at least every minute to notice new schedules
+ * and catch up after downtime. A failed write (the source changing under it) is retried.
+ */
+function startScheduler(service: FlagService, logger: Logger): { close(): Promise<void> } {
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    // One timer at a time: a wake-up (a new schedule) may run a tick while one is pending.
+    clearTimeout(timer);
+    let next: number | undefined;
+    try {
+      next = await service.applyDue();
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'scheduled changes: could not record a change that took effect; retrying');
+      next = Date.now() + 5_000;
+    }
+    if (closed) return;
+    clearTimeout(timer);
+    const delay = Math.min(60_000, Math.max(200, (next ?? Infinity) - Date.now() + 50));
+    timer = setTimeout(() => {
+      running = tick();
+    }, delay);
+    timer.unref();
+  };
+  running = tick();
+  service.onSchedule = () => {
+    if (closed) return;
+    clearTimeout(timer);
+    running = running.then(tick);
+  };
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }

@@ -285,3 +285,55 @@ describe('management API: prerequisites', () => {
     expect((await f.call('DELETE', '/flags/express-pay/prerequisites')).body.error.code).toBe('NO_ROLLOUT');
   });
 });
+
+describe('management API: scheduled changes', () => {
+  it('changes at T in the served flags, audits the change as it takes effect, and cancels back to the old targeting', async () => {
+    const f = await up();
+    const t = Math.floor(Date.now() / 1000) + 2;
+    const put = await f.call('PUT', '/flags/banner/schedule', { body: { changes: [{ at: t, serve: { variant: 'blue' } }] } });
+    expect(put.status).toBe(200);
+    expect(put.body.metadata).toMatchObject({ scheduleApplied: 0, scheduleHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(put.body.targeting).toEqual({ if: [{ '>=': [{ var: '$flagd.timestamp' }, t] }, 'blue', { if: [{ ends_with: [{ var: 'email' }, '@example.com'] }, 'blue', null] }] });
+    const colour = async (email: string) =>
+      ((await (
+        await fetch(`http://127.0.0.1:${f.daemon.ports.ofrep}/ofrep/v1/evaluate/flags/banner`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ context: { email } }) })
+      ).json()) as { value: string }).value;
+    // Before T: the targeting it had (example.com sees blue, others red).
+    await eventually(async () => (await colour('a@example.com')) === 'blue' && (await colour('a@other.org')) === 'red');
+    if (Math.floor(Date.now() / 1000) < t) expect(await colour('a@other.org')).toBe('red');
+    // At T, with no write: everyone blue; then the scheduler records it.
+    await eventually(async () => (await colour('a@other.org')) === 'blue', 6_000);
+    await eventually(async () => (await f.call('GET', '/audit?flag=banner&actor=scheduler')).body.entries.length === 1, 6_000);
+    const [entry] = (await f.call('GET', '/audit?flag=banner&actor=scheduler')).body.entries;
+    expect(entry).toMatchObject({ action: 'schedule', actor: 'scheduler', after: { metadata: { scheduleApplied: 1 } } });
+
+    const cancelled = await f.call('DELETE', '/flags/banner/schedule');
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.targeting).toEqual({ if: [{ ends_with: [{ var: 'email' }, '@example.com'] }, 'blue', null] });
+    expect(cancelled.body.metadata.schedule).toBeUndefined();
+    await eventually(async () => (await colour('a@other.org')) === 'red');
+    expect((await f.call('DELETE', '/flags/banner/schedule')).body.error.code).toBe('NO_ROLLOUT');
+  });
+
+  it('refuses bad schedules and a second plan on one flag, writing nothing', async () => {
+    const f = await up();
+    const before = await f.readText();
+    const at = 1_900_000_000;
+    const cases: [unknown, string, string | undefined][] = [
+      [{ changes: [{ at, serve: { variant: 'green' } }] }, 'INVALID_ROLLOUT', '$.changes[0].serve.variant'],
+      [{ changes: [{ at, serve: { variant: 'red' } }, { at, serve: { variant: 'blue' } }] }, 'INVALID_ROLLOUT', '$.changes[1].at'],
+      [{ changes: [{ at, serve: { on: 'blue', off: 'red', percent: 150 } }] }, 'INVALID_ROLLOUT', '$.changes[0].serve'],
+      [{ changes: [] }, 'INVALID_ROLLOUT', '$.changes'],
+    ];
+    for (const [body, code, path] of cases) {
+      const r = await f.call('PUT', '/flags/banner/schedule', { body });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error.code).toBe(code);
+      if (path) expect(r.body.error.path, JSON.stringify(body)).toBe(path);
+    }
+    expect(await f.readText()).toBe(before);
+    expect((await f.call('PUT', '/flags/new-checkout/rollout', { body: { on: 'on', off: 'off', steps: [{ at, percent: 10 }] } })).status).toBe(200);
+    const second = await f.call('PUT', '/flags/new-checkout/schedule', { body: { changes: [{ at, serve: { variant: 'on' } }] } });
+    expect(second.body.error).toMatchObject({ code: 'INVALID_ROLLOUT', message: expect.stringContaining('already has a rollout') });
+  });
+});

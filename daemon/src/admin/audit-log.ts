@@ -29,6 +29,7 @@ export const AuditAction = {
   restore: 'restore',
   kill: 'kill',
   rollout: 'rollout',
+  schedule: 'schedule',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

@@ -16,9 +16,27 @@ import { AdminError, AdminErrorCode } from './errors.js';
 import { staleReport, type StaleFlag } from './lifecycle.js';
 import { StaleDocumentError, servedFormOf, type FlagDocument, type FlagRepository, type RepositorySnapshot } from './repository.js';
 import { etagOf, flagVersion, ifMatchAccepts } from './versions.js';
-import { RolloutError, type FlagDefinition, type PrerequisiteRule } from '../rollouts/compile.js';
+import { RolloutError, type FlagDefinition, type PrerequisiteRule, type Serve } from '../rollouts/compile.js';
 import { ownTargeting, recompile, ruleOf, withRule } from '../rollouts/prerequisites.js';
-import { ROLLOUT_META, handEdited, planOf, resumed, seconds, storedPlan, targetingFor, withRollout, type RolloutRequest, type RolloutState } from '../rollouts/plan.js';
+import {
+  ROLLOUT_META,
+  SCHEDULE_META,
+  dueCount,
+  handEdited,
+  planOf,
+  resumed,
+  scheduleEdited,
+  scheduleOwnTargeting,
+  seconds,
+  storedPlan,
+  storedSchedule,
+  targetingFor,
+  withRollout,
+  withSchedule,
+  withoutSchedule,
+  type RolloutRequest,
+  type RolloutState,
+} from '../rollouts/plan.js';
 
 /** A flag as the API shows it: the stored definition plus key, flag set and version. */
 export interface ApiFlag {
@@ -350,9 +368,7 @@ export class FlagService {
    */
   rollout(actor: string, key: string, req: RolloutRequest & { force?: boolean }, pre: Precondition): Promise<WriteResult> {
     return this.write(actor, AuditAction.rollout, key, pre, (current) => {
-      if (ruleOf(current!) !== undefined) {
-        throw new AdminError(AdminErrorCode.INVALID_ROLLOUT, `flag ${JSON.stringify(key)} has prerequisites; a rollout of a flag with prerequisites is not supported yet (DELETE its prerequisites first)`, { path: '$' });
-      }
+      onePlan(key, current!, 'rollout');
       if (req.force !== true && handEdited(current!)) throw editedError(key, current!, this.seconds());
       const plan = rolloutOrError(() => planOf(req));
       const targeting = rolloutOrError(() => targetingFor(current as unknown as FlagDefinition, plan, 'running', this.seconds()));
@@ -395,7 +411,10 @@ export class FlagService {
    * targeting, and recompiled whenever a prerequisite changes. One audited write.
    */
   setPrerequisites(actor: string, key: string, rule: PrerequisiteRule, pre: Precondition): Promise<WriteResult> {
-    return this.write(actor, AuditAction.update, key, pre, (current) => this.touched(withRule(current!, rule, ownTargeting(current!))));
+    return this.write(actor, AuditAction.update, key, pre, (current) => {
+      onePlan(key, current!, 'prerequisites');
+      return this.touched(withRule(current!, rule, ownTargeting(current!)));
+    });
   }
 
   /** The prerequisites removed: the flag's own targeting back in force. One audited write. */
@@ -404,6 +423,64 @@ export class FlagService {
       if (ruleOf(current!) === undefined) throw new AdminError(AdminErrorCode.NO_ROLLOUT, `flag ${JSON.stringify(key)} has no prerequisites`);
       return this.touched(withRule(current!, undefined, ownTargeting(current!)));
     });
+  }
+
+  /**
+   * Scheduled changes ("on at T", "kill at T", "50 % at T") compiled into the targeting over
+   * `$flagd.timestamp`, so they happen at T in every SDK even with the daemon down; one audited
+   * write now, and one (actor `scheduler`) as each change takes effect.
+   */
+  async schedule(actor: string, key: string, req: { changes: { at: number | string; serve: Serve }[]; force?: boolean }, pre: Precondition): Promise<WriteResult> {
+    const result = await this.write(actor, AuditAction.schedule, key, pre, (current) => {
+      onePlan(key, current!, 'schedule');
+      if (req.force !== true && scheduleEdited(current!)) {
+        throw new AdminError(AdminErrorCode.ROLLOUT_HAND_EDITED, `flag ${JSON.stringify(key)}'s scheduled targeting was edited by hand since it was compiled; send "force": true to replace the edit`, {
+          path: '$.targeting',
+          targeting: { edited: current!['targeting'] ?? null, compiled: null },
+        });
+      }
+      const changes = req.changes.map((c) => ({ at: seconds(c.at), serve: c.serve }));
+      return this.touched(rolloutOrError(() => withSchedule(current!, changes, scheduleOwnTargeting(current!), this.seconds())));
+    });
+    this.onSchedule?.();
+    return result;
+  }
+
+  /** Called after a schedule is written: the daemon's scheduler re-plans its next wake-up. */
+  onSchedule: (() => void) | undefined;
+
+  /** The schedule cancelled: the targeting it started from back in force. One audited write. */
+  cancelSchedule(actor: string, key: string, pre: Precondition): Promise<WriteResult> {
+    return this.write(actor, AuditAction.schedule, key, pre, (current) => {
+      if (storedSchedule(current!) === undefined) throw new AdminError(AdminErrorCode.NO_ROLLOUT, `flag ${JSON.stringify(key)} has no schedule`);
+      return this.touched(withoutSchedule(current!));
+    });
+  }
+
+  /**
+   * Records, for every scheduled flag, the changes whose time has come (an audited write by actor
+   * `scheduler`; the targeting already did the change). Returns when the next one is due (ms), if any.
+   */
+  async applyDue(): Promise<number | undefined> {
+    const snap = await this.repository.read();
+    const now = this.seconds();
+    let next: number | undefined;
+    for (const [key, def] of Object.entries(snap.document.flags ?? {})) {
+      if (def === null || typeof def !== 'object' || Array.isArray(def)) continue;
+      const changes = storedSchedule(def);
+      if (changes === undefined) continue;
+      const applied = Number(((def['metadata'] ?? {}) as Record<string, unknown>)[SCHEDULE_META.applied] ?? 0);
+      const due = dueCount(changes, now);
+      if (due > applied) {
+        await this.write('scheduler', AuditAction.schedule, key, { ifMatch: undefined, required: false }, (current) => {
+          const meta = { ...((current!['metadata'] ?? {}) as Record<string, unknown>), [SCHEDULE_META.applied]: dueCount(storedSchedule(current!) ?? [], this.seconds()) };
+          return { ...current!, metadata: meta };
+        });
+      }
+      const upcoming = changes.find((c) => c.at > now);
+      if (upcoming !== undefined) next = Math.min(next ?? Infinity, upcoming.at * 1000);
+    }
+    return next;
   }
 
   private seconds(): number {
@@ -505,6 +582,19 @@ function editedError(key: string, flag: Record<string, unknown>, now: number): A
     `flag ${JSON.stringify(key)}'s targeting was edited by hand since its rollout compiled it (checksum ${String(meta[ROLLOUT_META.hash])}); send "force": true to replace the edit`,
     { path: '$.targeting', targeting: { edited: flag['targeting'] ?? null, compiled: compiled ?? null } },
   );
+}
+
+/**
+ * One compiled plan per flag: a rollout, a schedule or prerequisites each own the targeting (and
+ * its checksum); combining them is not supported yet, and is refused rather than mangled.
+ */
+function onePlan(key: string, flag: Record<string, unknown>, wanted: 'rollout' | 'schedule' | 'prerequisites'): void {
+  const has = [storedPlan(flag) !== undefined ? 'rollout' : undefined, storedSchedule(flag) !== undefined ? 'schedule' : undefined, ruleOf(flag) !== undefined ? 'prerequisites' : undefined].filter(
+    (p): p is string => p !== undefined && p !== wanted,
+  );
+  if (has.length > 0) {
+    throw new AdminError(AdminErrorCode.INVALID_ROLLOUT, `flag ${JSON.stringify(key)} already has a ${has[0]}; one of rollout, schedule and prerequisites per flag (remove the ${has[0]} first)`, { path: '$' });
+  }
 }
 
 /** A definition the rollout compiler refuses, as a 400 naming where. */

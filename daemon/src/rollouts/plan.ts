@@ -6,7 +6,7 @@
  * Pure: the API's write path calls these with the flag as read and the clock.
  */
 import { createHash } from 'node:crypto';
-import { linearSteps, progressiveTargeting, split, type FlagDefinition, type Logic, type ProgressiveRollout } from './compile.js';
+import { linearSteps, progressiveTargeting, scheduledTargeting, split, type FlagDefinition, type Logic, type ProgressiveRollout, type ScheduledChange } from './compile.js';
 
 /** Metadata keys a rollout writes. */
 export const ROLLOUT_META = {
@@ -106,4 +106,78 @@ export function targetingFor(flag: FlagDefinition, plan: ProgressiveRollout, sta
   if (state === 'aborted') return always(plan.off);
   if (state === 'paused') return always(split(plan.on, plan.off, percentAt(plan, now)));
   return progressiveTargeting(flag, plan);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduled changes, kept the same way: the changes, the targeting in force before the first one,
+// a checksum of the compiled rule, and how many changes have taken effect (each one an audited
+// write by the daemon's scheduler when its time comes, or at the next start if it was down).
+
+export const SCHEDULE_META = {
+  plan: 'schedule',
+  own: 'scheduleOwnTargeting',
+  hash: 'scheduleHash',
+  applied: 'scheduleApplied',
+} as const;
+
+/** The flag's stored schedule (changes in time order), or undefined. */
+export function storedSchedule(flag: Record<string, unknown>): ScheduledChange[] | undefined {
+  const text = (flag['metadata'] as Record<string, unknown> | undefined)?.[SCHEDULE_META.plan];
+  if (typeof text !== 'string') return undefined;
+  try {
+    const changes = JSON.parse(text) as ScheduledChange[];
+    return Array.isArray(changes) ? changes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How many of `changes` have begun at `now` (Unix seconds). */
+export function dueCount(changes: readonly ScheduledChange[], now: number): number {
+  return changes.filter((c) => c.at <= now).length;
+}
+
+/** The flag with its schedule compiled in; `own` is what it does before the first change. */
+export function withSchedule(flag: Record<string, unknown>, changes: readonly ScheduledChange[], own: unknown, now: number): Record<string, unknown> {
+  const sorted = [...changes].sort((a, b) => a.at - b.at);
+  const targeting = scheduledTargeting({ ...(flag as unknown as FlagDefinition), targeting: own as Logic }, sorted);
+  const meta: Record<string, unknown> = { ...((flag['metadata'] ?? {}) as Record<string, unknown>) };
+  meta[SCHEDULE_META.plan] = JSON.stringify(sorted);
+  meta[SCHEDULE_META.own] = JSON.stringify(own ?? null);
+  meta[SCHEDULE_META.hash] = targetingHash(targeting);
+  meta[SCHEDULE_META.applied] = dueCount(sorted, now);
+  return { ...flag, targeting, metadata: meta };
+}
+
+/** The schedule removed: the targeting it started from back in force. */
+export function withoutSchedule(flag: Record<string, unknown>): Record<string, unknown> {
+  const meta: Record<string, unknown> = { ...((flag['metadata'] ?? {}) as Record<string, unknown>) };
+  let own: unknown = null;
+  try {
+    own = JSON.parse(String(meta[SCHEDULE_META.own]));
+  } catch {
+    own = null;
+  }
+  for (const k of Object.values(SCHEDULE_META)) delete meta[k];
+  const next: Record<string, unknown> = { ...flag, metadata: meta };
+  if (own === null || own === undefined) delete next['targeting'];
+  else next['targeting'] = own;
+  return next;
+}
+
+/** The targeting a scheduled flag had before its first change (what a new schedule starts from). */
+export function scheduleOwnTargeting(flag: Record<string, unknown>): unknown {
+  const text = (flag['metadata'] as Record<string, unknown> | undefined)?.[SCHEDULE_META.own];
+  if (typeof text !== 'string') return flag['targeting'];
+  try {
+    return JSON.parse(text);
+  } catch {
+    return flag['targeting'];
+  }
+}
+
+/** True when the flag's scheduled rule was edited by hand since it was compiled. */
+export function scheduleEdited(flag: Record<string, unknown>): boolean {
+  const hash = (flag['metadata'] as Record<string, unknown> | undefined)?.[SCHEDULE_META.hash];
+  return typeof hash === 'string' && hash !== targetingHash(flag['targeting']);
 }

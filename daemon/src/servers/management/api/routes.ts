@@ -10,7 +10,7 @@ import type { Principal, Role } from '../../../admin/auth.js';
 import type { FlagService, WriteResult } from '../../../admin/flag-service.js';
 import type { IdempotencyCache, StoredResponse } from '../../../admin/idempotency.js';
 import { canonicalJson } from '../../../admin/versions.js';
-import type { PrerequisiteRule } from '../../../rollouts/compile.js';
+import type { PrerequisiteRule, Serve } from '../../../rollouts/compile.js';
 import type { RolloutRequest } from '../../../rollouts/plan.js';
 import {
   auditQuery,
@@ -23,6 +23,7 @@ import {
   keyParams,
   listQuery,
   prerequisitesBody,
+  scheduleBody,
   rolloutActionParams,
   rolloutBody,
   staleQuery,
@@ -112,6 +113,30 @@ const WRITE_ERRORS = [
   AdminErrorCode.SOURCE_OF_TRUTH_MISMATCH,
 ] as const;
 const ETAG = ['ETag'] as const;
+
+/** `PUT /flags/{key}/<plan>`: a plan compiled into the flag's targeting (rollout, schedule, prerequisites); If-Match optional. */
+function planRoute(
+  plan: string,
+  summary: string,
+  body: FastifySchema['body'],
+  errors: readonly AdminErrorCode[],
+  run: (s: FlagService, actor: string, key: string, body: unknown, pre: { ifMatch: string | undefined; required: boolean }) => Promise<WriteResult>,
+): ApiRoute {
+  return {
+    method: 'PUT',
+    url: `/flags/:key/${plan}`,
+    role: 'editor',
+    summary,
+    schema: { params: keyParams, body, response: { 200: flagResponse } },
+    bodyError: AdminErrorCode.INVALID_ROLLOUT,
+    errors: [AdminErrorCode.INVALID_ROLLOUT, ...errors, ...WRITE_ERRORS],
+    responseHeaders: ETAG,
+    async handler(req, res, ctx, who) {
+      const pre = { ifMatch: ifMatch(req), required: false };
+      return reply(res, sendFlag(res, 200, await run(service(ctx), who!.actor, (req.params as Params).key, req.body, pre)));
+    },
+  };
+}
 
 export const API_ROUTES: readonly ApiRoute[] = [
   {
@@ -238,21 +263,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
       return reply(res, await once(req, ctx, who, async () => sendFlag(res, 200, await s.kill(who!.actor, (req.params as Params).key))));
     },
   },
-  {
-    method: 'PUT',
-    url: '/flags/:key/rollout',
-    role: 'editor',
-    summary:
-      'Progressive rollout: steps (or a linear plan) compiled into the flag\'s targeting as plain flagd JSON ($flagd.timestamp, fractional); plan and checksum in metadata (If-Match optional).',
-    schema: { params: keyParams, body: rolloutBody, response: { 200: flagResponse } },
-    bodyError: AdminErrorCode.INVALID_ROLLOUT,
-    errors: [AdminErrorCode.INVALID_ROLLOUT, AdminErrorCode.ROLLOUT_HAND_EDITED, ...WRITE_ERRORS],
-    responseHeaders: ETAG,
-    async handler(req, res, ctx, who) {
-      const pre = { ifMatch: ifMatch(req), required: false };
-      return reply(res, sendFlag(res, 200, await service(ctx).rollout(who!.actor, (req.params as Params).key, req.body as RolloutRequest & { force?: boolean }, pre)));
-    },
-  },
+  planRoute(
+    'rollout',
+    "Progressive rollout: steps (or a linear plan) compiled into the flag's targeting as plain flagd JSON ($flagd.timestamp, fractional); plan and checksum in metadata (If-Match optional).",
+    rolloutBody,
+    [AdminErrorCode.ROLLOUT_HAND_EDITED],
+    (s, actor, key, body, pre) => s.rollout(actor, key, body as RolloutRequest & { force?: boolean }, pre),
+  ),
   {
     method: 'POST',
     url: '/flags/:key/rollout/:action',
@@ -268,21 +285,33 @@ export const API_ROUTES: readonly ApiRoute[] = [
       return reply(res, await once(req, ctx, who, async () => sendFlag(res, 200, await service(ctx).rolloutControl(who!.actor, key, action, pre))));
     },
   },
+  planRoute(
+    'schedule',
+    "Scheduled changes: from each time on, a variant or a split, compiled into the flag's targeting over $flagd.timestamp (SDKs change at the time even with the daemon down); audited now and as each takes effect (If-Match optional).",
+    scheduleBody,
+    [AdminErrorCode.ROLLOUT_HAND_EDITED],
+    (s, actor, key, body, pre) => s.schedule(actor, key, body as { changes: { at: number | string; serve: Serve }[]; force?: boolean }, pre),
+  ),
   {
-    method: 'PUT',
-    url: '/flags/:key/prerequisites',
+    method: 'DELETE',
+    url: '/flags/:key/schedule',
     role: 'editor',
-    summary:
-      "Prerequisites: the flag's own rules only for units for which each listed flag is in one of its variants, compiled into plain flagd targeting and recompiled when a prerequisite changes (If-Match optional).",
-    schema: { params: keyParams, body: prerequisitesBody, response: { 200: flagResponse } },
-    bodyError: AdminErrorCode.INVALID_ROLLOUT,
-    errors: [AdminErrorCode.INVALID_ROLLOUT, ...WRITE_ERRORS],
+    summary: "Cancel the flag's schedule: the targeting it started from is back in force (If-Match optional).",
+    schema: { params: keyParams, response: { 200: flagResponse } },
+    errors: [AdminErrorCode.NO_ROLLOUT, ...WRITE_ERRORS],
     responseHeaders: ETAG,
     async handler(req, res, ctx, who) {
       const pre = { ifMatch: ifMatch(req), required: false };
-      return reply(res, sendFlag(res, 200, await service(ctx).setPrerequisites(who!.actor, (req.params as Params).key, req.body as PrerequisiteRule, pre)));
+      return reply(res, sendFlag(res, 200, await service(ctx).cancelSchedule(who!.actor, (req.params as Params).key, pre)));
     },
   },
+  planRoute(
+    'prerequisites',
+    "Prerequisites: the flag's own rules only for units for which each listed flag is in one of its variants, compiled into plain flagd targeting and recompiled when a prerequisite changes (If-Match optional).",
+    prerequisitesBody,
+    [],
+    (s, actor, key, body, pre) => s.setPrerequisites(actor, key, body as PrerequisiteRule, pre),
+  ),
   {
     method: 'DELETE',
     url: '/flags/:key/prerequisites',

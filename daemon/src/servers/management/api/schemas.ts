@@ -105,7 +105,7 @@ export const auditQuery = {
   properties: {
     flag: { type: 'string' },
     actor: { type: 'string' },
-    action: { type: 'string', enum: ['create', 'update', 'delete', 'archive', 'restore', 'kill', 'rollout'] },
+    action: { type: 'string', enum: ['create', 'update', 'delete', 'archive', 'restore', 'kill', 'rollout', 'schedule'] },
     since: { type: 'string', format: 'date-time' },
     until: { type: 'string', format: 'date-time' },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
@@ -243,6 +243,39 @@ export const prerequisitesBody = {
       },
     },
     offVariant: { type: 'string', description: 'What units that miss a prerequisite get.' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** Scheduled changes: from each `at` on, the flag serves a variant, or `percent` % `on` and the rest `off`. */
+export const scheduleBody = {
+  type: 'object',
+  required: ['changes'],
+  properties: {
+    changes: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['at', 'serve'],
+        properties: {
+          at: rolloutTime,
+          serve: {
+            anyOf: [
+              { type: 'object', required: ['variant'], properties: { variant: { type: 'string' } }, additionalProperties: false },
+              {
+                type: 'object',
+                required: ['on', 'off', 'percent'],
+                properties: { on: { type: 'string' }, off: { type: 'string' }, percent: { type: 'number', minimum: 0, maximum: 100 } },
+                additionalProperties: false,
+              },
+            ],
+          },
+        },
+        additionalProperties: false,
+      },
+    },
+    force: { type: 'boolean', description: 'Replace a compiled schedule that was edited by hand (otherwise 409 ROLLOUT_HAND_EDITED).' },
   },
   additionalProperties: false,
 } as const;
