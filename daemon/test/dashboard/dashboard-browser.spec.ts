@@ -408,6 +408,53 @@ describe('the dashboard in Chromium, against the daemon and an in-process provid
     expect(pageProblems).toEqual([]);
   });
 
+  it('shows a rollout\'s steps with a live countdown, pauses, resumes and aborts it; shows and cancels a schedule', async () => {
+    const KEY = 'staged-checkout';
+    await createViaApi(KEY, { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off' });
+    const now = Math.floor(Date.now() / 1000);
+    const put = await api('PUT', `/flags/${KEY}/rollout`, { on: 'on', off: 'off', steps: [{ at: now - 60, percent: 10 }, { at: now + 3 * 3600 + 120, percent: 50 }] });
+    expect(put.status).toBe(200);
+    await flagPage(KEY);
+    const panel = page.getByTestId('plan-panel');
+    await expect.poll(() => panel.getAttribute('data-state')).toBe('running');
+    expect(await page.locator('[data-testid="plan-steps"] li').count()).toBe(2);
+    expect(await page.locator('[data-testid="plan-steps"] li.current').textContent()).toMatch(/: 10 %$/);
+    const first = await page.getByTestId('plan-countdown').textContent();
+    expect(first).toMatch(/^Next step in 3 h [12] min \(/);
+    // The countdown runs: seconds go by in the page.
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 1100)));
+    expect(await page.getByTestId('plan-countdown').textContent()).toMatch(/^Next step in 3 h [12] min/);
+
+    await page.getByTestId('plan-pause').click();
+    await expect.poll(() => panel.getAttribute('data-state')).toBe('paused');
+    expect(await page.getByTestId('plan-countdown').textContent()).toMatch(/^Paused since /);
+    await page.getByTestId('plan-resume').click();
+    await expect.poll(() => panel.getAttribute('data-state')).toBe('running');
+    await page.getByTestId('plan-abort').click();
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => panel.getAttribute('data-state')).toBe('aborted');
+    expect(stored(file, KEY).metadata?.['rolloutState']).toBe('aborted');
+
+    const SCHEDULED = 'launch-banner';
+    await createViaApi(SCHEDULED, { state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off' });
+    expect((await api('PUT', `/flags/${SCHEDULED}/schedule`, { changes: [{ at: now + 2 * 86400 + 7200, serve: { variant: 'on' } }] })).status).toBe(200);
+    await flagPage(SCHEDULED);
+    await expect.poll(() => page.getByTestId('plan-panel').getAttribute('data-plan')).toBe('schedule');
+    expect(await page.getByTestId('plan-countdown').textContent()).toMatch(/^Next change in 2 d [12] h/);
+    expect(await page.getByTestId('plan-state').textContent()).toBe('0 of 1 taken effect.');
+    await page.getByTestId('plan-cancel').click();
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => page.getByTestId('plan-panel').isHidden()).toBe(true);
+    expect(stored(file, SCHEDULED).targeting).toBeUndefined();
+    expect(writes).toEqual([
+      `POST /api/v1/flags/${KEY}/rollout/pause`,
+      `POST /api/v1/flags/${KEY}/rollout/resume`,
+      `POST /api/v1/flags/${KEY}/rollout/abort`,
+      `DELETE /api/v1/flags/${SCHEDULED}/schedule`,
+    ]);
+    expect(pageProblems).toEqual([]);
+  });
+
   it('refuses a duplicate key in the create form, shows flag text as text, and deletes after confirmation', async () => {
     const KEY = 'doomed';
     const description = '<img src=x onerror="document.title=\'pwned\'"> & <b>bold</b>';

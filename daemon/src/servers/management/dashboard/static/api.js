@@ -161,6 +161,11 @@ export const api = {
   // No If-Match: the contract says a kill must never be refused for staleness.
   /** @param {string} key @returns {Promise<ApiResult<Flag>>} */
   killFlag: (key) => request(`/flags/${enc(key)}/kill`, { method: 'POST', headers: { 'idempotency-key': idempotencyKey() } }),
+  /** @param {string} key @param {'pause' | 'resume' | 'abort'} action @param {string} version @returns {Promise<ApiResult<Flag>>} */
+  rolloutAction: (key, action, version) =>
+    request(`/flags/${enc(key)}/rollout/${action}`, { method: 'POST', ifMatch: version, headers: { 'idempotency-key': idempotencyKey() } }),
+  /** @param {string} key @param {string} version @returns {Promise<ApiResult<Flag>>} */
+  cancelSchedule: (key, version) => request(`/flags/${enc(key)}/schedule`, { method: 'DELETE', ifMatch: version }),
   /** @param {AuditFilter} [filter] @returns {Promise<ApiResult<AuditPage>>} */
   audit: (filter = {}) => request(`/audit${query({ ...filter })}`),
   /** @param {string} [days] @returns {Promise<ApiResult<StaleReport>>} */

@@ -7,6 +7,7 @@ import { api } from '../api.js';
 import { append, h } from '../dom.js';
 import { errorText, shortVersion } from '../format.js';
 import { createActions } from './flag-editor-actions.js';
+import { createPlanPanel } from './flag-editor-plan.js';
 import { createRolloutPanel } from './flag-editor-rollout.js';
 import { createRulePanel } from './flag-editor-rule.js';
 import { createFacts, createHeader, createVariants } from './flag-editor-summary.js';
@@ -152,10 +153,11 @@ function flagEditor(initialFlag, initialVersion) {
   const actions = createActions(ctx);
   const variants = createVariants(ctx);
   const rollout = createRolloutPanel(ctx);
+  const plan = createPlanPanel(ctx);
   const rule = createRulePanel(ctx);
   const targeting = createTargetingPanel(ctx);
   /** @type {EditorPart[]} */
-  const parts = [header, facts, actions, variants, rollout, rule, targeting];
+  const parts = [header, facts, actions, variants, plan, rollout, rule, targeting];
 
   /**
    * @param {Flag} next
@@ -175,7 +177,7 @@ function flagEditor(initialFlag, initialVersion) {
     conflict,
     actionError,
     message,
-    h('div', { class: 'columns' }, h('div', {}, facts.element, actions.element, variants.element, rollout.element, rule.element), h('div', {}, targeting.element)),
+    h('div', { class: 'columns' }, h('div', {}, facts.element, actions.element, variants.element, plan.element, rollout.element, rule.element), h('div', {}, targeting.element)),
   );
   show(flag, version);
   return section;
