@@ -12,7 +12,7 @@ import { VexilProvider } from '@vexil/server-provider';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useAdminFixtures, type AdminFixture } from './support/admin.js';
 import { runVexil } from './support/cli.js';
-import { eventually } from './support/daemon-process.js';
+import { eventually, startDaemon } from './support/daemon-process.js';
 
 const up = useAdminFixtures();
 const KEYS = Array.from({ length: 120 }, (_, i) => `user-${i}`);
@@ -181,6 +181,42 @@ describe('a compiled rollout in the SDKs, on their own clocks', () => {
     }
     expect(previous.size).toBe(keys.length); // the last step is 100 %
   });
+
+  it('a schedule and a prerequisite, likewise: both providers answer what the engine computes from the file, before and after T', async () => {
+    const f = await up();
+    const realNow = Date.now.bind(Date);
+    const t0 = Math.floor(realNow() / 1000);
+    expect((await f.call('POST', '/flags', { body: { key: 'gate', state: 'ENABLED', variants: { on: true, off: false }, defaultVariant: 'off', targeting: { fractional: [['on', 1], ['off', 1]] } } })).status).toBe(201);
+    expect((await f.call('PUT', '/flags/new-checkout/prerequisites', { body: { prerequisites: [{ flag: 'gate', variants: ['on'] }], offVariant: 'off' } })).status).toBe(200);
+    // new-checkout's own rule is "off" (its default); give it "on" for units through the gate.
+    const v = (await f.call('GET', '/flags/new-checkout')).body.version;
+    expect((await f.call('PATCH', '/flags/new-checkout', { body: { defaultVariant: 'on' }, headers: { 'if-match': v } })).status).toBe(200);
+    expect((await f.call('PUT', '/flags/banner/schedule', { body: { changes: [{ at: t0 + 1000, serve: { on: 'blue', off: 'red', percent: 30 } }] } })).status).toBe(200);
+
+    let offsetMs = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + offsetMs);
+    await OpenFeature.setProviderAndWait('official', new FlagdProvider({ resolverType: 'in-process', host: '127.0.0.1', port: f.daemon.ports.sync }));
+    await OpenFeature.setProviderAndWait('vexil', new VexilProvider({ resolverType: 'in-process', host: '127.0.0.1', port: f.daemon.ports.sync }));
+    const clients = [OpenFeature.getClient('official'), OpenFeature.getClient('vexil')];
+    const engine = new Evaluator({ now: () => realNow() + offsetMs });
+    engine.setFlags(await f.readText());
+    for (const at of [t0 + 10, t0 + 1005]) {
+      offsetMs = (at - t0) * 1000;
+      const colours = new Set<string>();
+      for (const k of KEYS.slice(0, 40)) {
+        const ctx = { targetingKey: k, email: `${k}@other.org` };
+        const banner = engine.resolveString('banner', 'none', ctx).value;
+        const checkout = engine.resolveBoolean('new-checkout', false, ctx).value;
+        colours.add(banner);
+        for (const c of clients) {
+          expect(await c.getStringValue('banner', 'none', ctx), `banner ${k} at +${at - t0}s`).toBe(banner);
+          expect(await c.getBooleanValue('new-checkout', !checkout, ctx), `new-checkout ${k}`).toBe(checkout);
+        }
+        expect(checkout).toBe(engine.resolveBoolean('gate', false, ctx).value); // on exactly where the gate is
+      }
+      expect([...colours].sort()).toEqual(at < t0 + 1000 ? ['red'] : ['blue', 'red']);
+    }
+  });
 });
 
 describe('vexil explain', () => {
@@ -313,6 +349,25 @@ describe('management API: scheduled changes', () => {
     expect(cancelled.body.metadata.schedule).toBeUndefined();
     await eventually(async () => (await colour('a@other.org')) === 'red');
     expect((await f.call('DELETE', '/flags/banner/schedule')).body.error.code).toBe('NO_ROLLOUT');
+  });
+
+  it('a change that came due while the daemon was down is audited when it starts again', async () => {
+    const f = await up();
+    const t = Math.floor(Date.now() / 1000) + 2;
+    expect((await f.call('PUT', '/flags/new-checkout/schedule', { body: { changes: [{ at: t, serve: { variant: 'on' } }] } })).status).toBe(200);
+    await f.daemon.stop();
+    await new Promise((r) => setTimeout(r, Math.max(0, t * 1000 - Date.now()) + 300));
+    const again = await startDaemon(['-f', `file:${f.file}`]);
+    try {
+      const entries = async () => {
+        const r = await fetch(`http://127.0.0.1:${again.ports.management}/api/v1/audit?flag=new-checkout&actor=scheduler`);
+        return ((await r.json()) as { entries: { action: string; after: { metadata: Record<string, unknown> } }[] }).entries;
+      };
+      await eventually(async () => (await entries()).length === 1, 5_000);
+      expect((await entries())[0]).toMatchObject({ action: 'schedule', after: { metadata: { scheduleApplied: 1 } } });
+    } finally {
+      await again.stop();
+    }
   });
 
   it('refuses bad schedules and a second plan on one flag, writing nothing', async () => {

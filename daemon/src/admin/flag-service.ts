@@ -436,7 +436,7 @@ export class FlagService {
       if (req.force !== true && scheduleEdited(current!)) {
         throw new AdminError(AdminErrorCode.ROLLOUT_HAND_EDITED, `flag ${JSON.stringify(key)}'s scheduled targeting was edited by hand since it was compiled; send "force": true to replace the edit`, {
           path: '$.targeting',
-          targeting: { edited: current!['targeting'] ?? null, compiled: null },
+          targeting: { edited: current!['targeting'] ?? null, compiled: withSchedule(current!, storedSchedule(current!) ?? [], scheduleOwnTargeting(current!), 0)['targeting'] ?? null },
         });
       }
       const changes = req.changes.map((c) => ({ at: seconds(c.at), serve: c.serve }));
