@@ -4,9 +4,7 @@
  */
 import { auditCommand, killCommand, type CommandIo } from './admin/commands.js';
 import { explainCommand } from './admin/explain-command.js';
-import { parseConfig } from './config/parse.js';
-import { startDaemon } from './daemon.js';
-import { createLogger } from './telemetry/logger.js';
+import { codegenCommand } from './tools/codegen-command.js';
 
 /** Runs the command; resolves with the exit code once the daemon has stopped (or at once for help/errors). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -15,6 +13,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (argv[0] === 'kill') return killCommand(argv.slice(1), io);
   if (argv[0] === 'audit') return auditCommand(argv.slice(1), io);
   if (argv[0] === 'explain') return explainCommand(argv.slice(1), io);
+  if (argv[0] === 'codegen') return codegenCommand(argv.slice(1), io);
+  // The daemon's modules (servers, sources, gRPC, AWS SDK) load only for the daemon: a client
+  // command starts in a tenth of the time without them.
+  const [{ parseConfig }, { startDaemon }, { createLogger }] = await Promise.all([import('./config/parse.js'), import('./daemon.js'), import('./telemetry/logger.js')]);
   const parsed = parseConfig(argv, env);
   switch (parsed.kind) {
     case 'help':

@@ -40,6 +40,7 @@ function rootHelp(): string {
     '  kill      Kill switch: turn a flag off through a running daemon (vexil kill <key> --help)',
     '  audit     vexil audit verify: check the audit log\'s hash chain',
     '  explain   A flag\'s rollout plan next to its compiled flagd JSON (vexil explain <key> --help)',
+    '  codegen   Typed flag accessors for application code (vexil codegen --help)',
     '  version   Print the version',
     '  help      Help about a command (vexil help start)',
     '',
