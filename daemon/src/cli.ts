@@ -5,6 +5,7 @@
 import { auditCommand, killCommand, type CommandIo } from './admin/commands.js';
 import { explainCommand } from './admin/explain-command.js';
 import { codegenCommand } from './tools/codegen-command.js';
+import { refsCommand } from './tools/refs-command.js';
 
 /** Runs the command; resolves with the exit code once the daemon has stopped (or at once for help/errors). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -14,6 +15,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (argv[0] === 'audit') return auditCommand(argv.slice(1), io);
   if (argv[0] === 'explain') return explainCommand(argv.slice(1), io);
   if (argv[0] === 'codegen') return codegenCommand(argv.slice(1), io);
+  if (argv[0] === 'refs') return refsCommand(argv.slice(1), io);
   // The daemon's modules (servers, sources, gRPC, AWS SDK) load only for the daemon: a client
   // command starts in a tenth of the time without them.
   const [{ parseConfig }, { startDaemon }, { createLogger }] = await Promise.all([import('./config/parse.js'), import('./daemon.js'), import('./telemetry/logger.js')]);

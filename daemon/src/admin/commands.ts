@@ -3,7 +3,9 @@
  * `vexil audit verify` (checks the audit log's hash chain). Both print one line; exit 0 on
  * success, 1 on failure, 2 on bad arguments.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { defaultCheckpointPath, loadAuditKeysSync, verifyAuditLog, type AuditKeys } from './audit-log.js';
 
 export interface CommandIo {
@@ -40,6 +42,40 @@ export const AUDIT_HELP = [
   '',
 ].join('\n');
 
+/**
+ * Parses a subcommand's arguments with node:util's parseArgs (always with `--help`/`-h`); prints
+ * the help or the problem itself and returns the exit code (0 after help, 2 for bad arguments)
+ * when there is nothing to run. `bad` prints a usage problem and gives 2, for checks after parsing.
+ */
+export function parseCommand<O extends ParseArgsOptionsConfig>(
+  name: string,
+  args: readonly string[],
+  io: CommandIo,
+  help: string,
+  options: O,
+): { values: ParsedValues<O>; positionals: string[]; bad: (message: string) => number } | number {
+  const bad = (message: string) => {
+    io.err(`vexil ${name}: ${message}\n`);
+    return 2;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    return bad((err as Error).message);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    io.out(help);
+    return 0;
+  }
+  return { values: parsed.values as ParsedValues<O>, positionals: parsed.positionals, bad };
+}
+
+/** What parseArgs gives for options `O` (strings, booleans, or lists with `multiple`). */
+export type ParsedValues<O extends ParseArgsOptionsConfig> = {
+  [K in keyof O]?: O[K] extends { multiple: true } ? (O[K] extends { type: 'boolean' } ? boolean[] : string[]) : O[K] extends { type: 'boolean' } ? boolean : string;
+};
+
 /** A management API client command's arguments: one flag key, --url, --token, and `extra` options. */
 export interface ClientArgs {
   key: string;
@@ -53,21 +89,9 @@ export interface ClientArgs {
  * the exit code (0 after help, 2 for bad arguments) instead of arguments when there is nothing to run.
  */
 export function parseClientArgs(name: string, args: readonly string[], io: CommandIo, help: string, extra: Record<string, { type: 'string' }> = {}): ClientArgs | number {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, options: { url: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...extra } });
-  } catch (err) {
-    io.err(`vexil ${name}: ${(err as Error).message}\n`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.out(help);
-    return 0;
-  }
-  if (parsed.positionals.length !== 1) {
-    io.err(`vexil ${name}: expected one flag key (vexil ${name} <key> [--url URL] [--token T])\n`);
-    return 2;
-  }
+  const parsed = parseCommand(name, args, io, help, { url: { type: 'string' }, token: { type: 'string' }, ...extra });
+  if (typeof parsed === 'number') return parsed;
+  if (parsed.positionals.length !== 1) return parsed.bad(`expected one flag key (vexil ${name} <key> [--url URL] [--token T])`);
   const values = parsed.values as Record<string, string | boolean | undefined>;
   return {
     key: parsed.positionals[0],

@@ -10,7 +10,9 @@
  * would replace every served flag with what the file holds plus one. Reads of a missing file are
  * refused the same way rather than answering "no flags" while evaluation serves them all.
  */
+import { readFile, rename } from 'node:fs/promises';
 import { Evaluator, isFlagConfigError } from '@vexil/core';
+import { writeSynced } from './durable-write.js';
 import { AuditAction, type AuditEntry, type AuditLog, type AuditQuery } from './audit-log.js';
 import { AdminError, AdminErrorCode } from './errors.js';
 import { staleReport, type StaleFlag } from './lifecycle.js';
@@ -49,6 +51,15 @@ export interface ApiFlag {
   metadata?: Record<string, unknown>;
   version: string;
   [field: string]: unknown;
+}
+
+/** What `vexil refs --upload` sends (see tools/refs.ts), and when it arrived. */
+export interface RefsUpload {
+  root: string;
+  generatedAt: string;
+  referenced: string[];
+  unknown: { key: string; file: string; line: number }[];
+  uploadedAt?: string;
 }
 
 export interface FlagFilter {
@@ -281,9 +292,43 @@ export class FlagService {
     );
   }
 
+  /** The last `vexil refs` report uploaded (POST /api/v1/refs), kept next to the audit log. */
+  async refs(): Promise<RefsUpload | undefined> {
+    if (this.refsCache === undefined) {
+      try {
+        this.refsCache = JSON.parse(await readFile(this.refsPath, 'utf8')) as RefsUpload;
+      } catch {
+        return undefined;
+      }
+    }
+    return this.refsCache;
+  }
+
+  /** Stores an uploaded refs report (fsynced, then renamed in place); the stale report reads it. */
+  async setRefs(report: RefsUpload): Promise<RefsUpload> {
+    const stored: RefsUpload = { ...report, uploadedAt: new Date(this.now()).toISOString() };
+    const tmp = `${this.refsPath}.tmp-${process.pid}`;
+    try {
+      await writeSynced(tmp, `${JSON.stringify(stored)}\n`, 'w', 0o644);
+      await rename(tmp, this.refsPath);
+    } catch (err) {
+      throw new AdminError(AdminErrorCode.SOURCE_UNAVAILABLE, `cannot store the refs report at ${this.refsPath}: ${(err as Error).message}`, {}, { cause: err });
+    }
+    this.refsCache = stored;
+    return stored;
+  }
+
+  private get refsPath(): string {
+    return `${this.audit.path}.refs.json`;
+  }
+
+  private refsCache: RefsUpload | undefined;
+
   async stale(days: number): Promise<{ days: number; flags: StaleFlag[] }> {
     const snap = await this.read();
-    return { days, flags: staleReport(snap.document, { days, now: this.now(), startedAt: this.startedAt, lastEvaluated: this.lastEvaluated }) };
+    const refs = await this.refs();
+    const referenced = refs === undefined ? undefined : new Set(refs.referenced);
+    return { days, flags: staleReport(snap.document, { days, now: this.now(), startedAt: this.startedAt, lastEvaluated: this.lastEvaluated, ...(referenced ? { referenced } : {}) }) };
   }
 
   auditEntries(query: AuditQuery): Promise<AuditEntry[]> {

@@ -1,11 +1,12 @@
 /**
  * The stale report (docs/management-api.md, "Stale report"): flags not written for N days (or
  * without lifecycle dates) that are unchanged that long, serve one variant to everyone, or were not
- * evaluated by this daemon for N days. A flag written within the N days is never reported.
+ * evaluated by this daemon for N days, or are not referenced in code (when a `vexil refs` report
+ * was uploaded). A flag written within the N days is never reported.
  */
 import type { FlagDocument } from './repository.js';
 
-export type StaleReason = 'unchanged' | 'single-variant' | 'not-evaluated';
+export type StaleReason = 'unchanged' | 'single-variant' | 'not-evaluated' | 'not-referenced';
 
 export interface StaleFlag {
   readonly key: string;
@@ -21,6 +22,8 @@ export interface StaleOptions {
   /** When this daemon started: a flag never evaluated counts from there. */
   readonly startedAt: number;
   readonly lastEvaluated: (key: string) => number | undefined;
+  /** The keys code references, from the last uploaded `vexil refs` report; absent: no report. */
+  readonly referenced?: ReadonlySet<string>;
 }
 
 const DAY_MS = 86_400_000;
@@ -42,6 +45,7 @@ export function staleReport(doc: FlagDocument, options: StaleOptions): StaleFlag
     const evaluated = options.lastEvaluated(key);
     // Without a recorded evaluation, this daemon has seen none since it started.
     if ((evaluated ?? options.startedAt) < cutoff || (evaluated === undefined && options.days === 0)) reasons.push('not-evaluated');
+    if (options.referenced !== undefined && !options.referenced.has(key)) reasons.push('not-referenced');
     if (reasons.length > 0) {
       out.push({ key, reasons, updatedAt: changed ?? null, lastEvaluatedAt: evaluated === undefined ? null : new Date(evaluated).toISOString() });
     }

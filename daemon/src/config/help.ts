@@ -41,6 +41,7 @@ function rootHelp(): string {
     '  audit     vexil audit verify: check the audit log\'s hash chain',
     '  explain   A flag\'s rollout plan next to its compiled flagd JSON (vexil explain <key> --help)',
     '  codegen   Typed flag accessors for application code (vexil codegen --help)',
+    '  refs      Flag keys a code tree uses; unreferenced and unknown flags (vexil refs --help)',
     '  version   Print the version',
     '  help      Help about a command (vexil help start)',
     '',

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { AdminError, AdminErrorCode } from '../../../admin/errors.js';
 import type { Principal, Role } from '../../../admin/auth.js';
-import type { FlagService, WriteResult } from '../../../admin/flag-service.js';
+import type { FlagService, RefsUpload, WriteResult } from '../../../admin/flag-service.js';
 import type { IdempotencyCache, StoredResponse } from '../../../admin/idempotency.js';
 import { canonicalJson } from '../../../admin/versions.js';
 import type { PrerequisiteRule, Serve } from '../../../rollouts/compile.js';
@@ -23,6 +23,8 @@ import {
   keyParams,
   listQuery,
   prerequisitesBody,
+  refsBody,
+  refsResponse,
   scheduleBody,
   rolloutActionParams,
   rolloutBody,
@@ -323,6 +325,31 @@ export const API_ROUTES: readonly ApiRoute[] = [
     async handler(req, res, ctx, who) {
       const pre = { ifMatch: ifMatch(req), required: false };
       return reply(res, sendFlag(res, 200, await service(ctx).removePrerequisites(who!.actor, (req.params as Params).key, pre)));
+    },
+  },
+  {
+    method: 'POST',
+    url: '/refs',
+    role: 'editor',
+    summary: 'Upload a `vexil refs` report (what CI does): the stale report then marks flags no code references (not-referenced).',
+    schema: { body: refsBody, response: { 200: refsResponse } },
+    errors: [AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.SOURCE_UNAVAILABLE],
+    async handler(req, res, ctx) {
+      const b = req.body as RefsUpload;
+      return reply(res, { status: 200, body: await service(ctx).setRefs({ root: b.root ?? '', generatedAt: b.generatedAt ?? '', referenced: b.referenced, unknown: b.unknown ?? [] }), headers: {} });
+    },
+  },
+  {
+    method: 'GET',
+    url: '/refs',
+    role: 'viewer',
+    summary: 'The last uploaded `vexil refs` report (404 NOT_FOUND before the first).',
+    schema: { response: { 200: refsResponse } },
+    errors: [AdminErrorCode.UNSUPPORTED_SOURCE, AdminErrorCode.NOT_FOUND],
+    async handler(_req, res, ctx) {
+      const refs = await service(ctx).refs();
+      if (refs === undefined) throw new AdminError(AdminErrorCode.NOT_FOUND, 'no refs report uploaded yet (vexil refs <dir> --daemon <url> --upload)');
+      return reply(res, { status: 200, body: refs, headers: {} });
     },
   },
   {

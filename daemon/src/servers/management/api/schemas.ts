@@ -155,7 +155,7 @@ export const staleResponse = {
         required: ['key', 'reasons'],
         properties: {
           key: { type: 'string' },
-          reasons: { type: 'array', items: { type: 'string', enum: ['unchanged', 'single-variant', 'not-evaluated'] } },
+          reasons: { type: 'array', items: { type: 'string', enum: ['unchanged', 'single-variant', 'not-evaluated', 'not-referenced'] } },
           updatedAt: { type: ['string', 'null'] },
           lastEvaluatedAt: { type: ['string', 'null'] },
         },
@@ -278,4 +278,27 @@ export const scheduleBody = {
     force: { type: 'boolean', description: 'Replace a compiled schedule that was edited by hand (otherwise 409 ROLLOUT_HAND_EDITED).' },
   },
   additionalProperties: false,
+} as const;
+
+/** A `vexil refs` report as uploaded by CI. */
+export const refsBody = {
+  type: 'object',
+  required: ['referenced'],
+  properties: {
+    root: { type: 'string' },
+    generatedAt: { type: 'string' },
+    referenced: { type: 'array', maxItems: 100_000, items: { type: 'string' } },
+    unknown: {
+      type: 'array',
+      maxItems: 10_000,
+      items: { type: 'object', required: ['key', 'file', 'line'], properties: { key: { type: 'string' }, file: { type: 'string' }, line: { type: 'integer' } }, additionalProperties: false },
+    },
+  },
+  additionalProperties: false,
+} as const;
+
+export const refsResponse = {
+  type: 'object',
+  properties: { root: { type: 'string' }, generatedAt: { type: 'string' }, uploadedAt: { type: 'string' }, referenced: { type: 'array', items: { type: 'string' } }, unknown: { type: 'array' } },
+  additionalProperties: true,
 } as const;

@@ -10,7 +10,7 @@ export type { Json, Rule };
 export type FlagState = 'ENABLED' | 'DISABLED';
 export type Role = 'viewer' | 'editor' | 'admin';
 export type AuditAction = 'create' | 'update' | 'delete' | 'archive' | 'restore' | 'kill';
-export type StaleReason = 'unchanged' | 'single-variant' | 'not-evaluated';
+export type StaleReason = 'unchanged' | 'single-variant' | 'not-evaluated' | 'not-referenced';
 
 /** flagd flag metadata; the API keeps its lifecycle fields here. */
 export interface FlagMetadata {

@@ -14,6 +14,7 @@ const REASONS = {
   unchanged: 'unchanged for the period',
   'single-variant': 'serves one variant to everyone',
   'not-evaluated': 'not evaluated in the period',
+  'not-referenced': 'not referenced in code (last vexil refs upload)',
 };
 
 /**
