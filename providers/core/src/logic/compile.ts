@@ -248,6 +248,11 @@ function inOp(a: unknown, b: any): boolean {
  */
 const GO_SPACE = /^(?:[^\S\ufeff]|\u0085)+|(?:[^\S\ufeff]|\u0085)+$/g;
 
+/** A code no Go space can be (they are below 0x21 or from U+0085 on): a string with such at both ends trims to itself. */
+function quiet(c: number): boolean {
+  return c > 0x20 && c < 0x85;
+}
+
 function catPart(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
 }
@@ -462,7 +467,7 @@ const STANDARD: Record<string, OperatorCompiler> = {
       let s = '';
       for (let i = 0; i < parts.length; i++) s += catPart(parts[i]);
       spend(e, s.length);
-      return flagd && (listed || parts !== xs) ? s.replace(GO_SPACE, '') : s;
+      return flagd && (listed || parts !== xs) && !(quiet(s.charCodeAt(0)) && quiet(s.charCodeAt(s.length - 1))) ? s.replace(GO_SPACE, '') : s;
     });
   },
   substr: (args) => eager(args, ([s, a, b]) => substr(s, a, b)),

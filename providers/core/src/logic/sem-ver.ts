@@ -65,7 +65,9 @@ function cmpId(a: string | number, b: string | number): number {
 
 /** SemVer precedence: -1, 0 or 1. Build metadata never counts. */
 export function compareSemVer(a: SemVer, b: SemVer): number {
-  for (const k of ['major', 'minor', 'patch'] as const) if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
+  // Parts are safe integers, so each difference is exact.
+  const d = a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+  if (d !== 0) return d < 0 ? -1 : 1;
   if (a.pre.length === 0 || b.pre.length === 0) {
     return a.pre.length === b.pre.length ? 0 : a.pre.length === 0 ? 1 : -1;
   }
