@@ -1,12 +1,14 @@
 /**
  * The evaluation hot path's shortcuts against what they stand in for: `fractional`'s shorthand
- * hashes flagKey and targetingKey without joining them, and flagd's `cat` skips the trim when
- * neither end can be a space. Both must answer exactly what the joined string and the full trim
- * would; the references here are written independently of the engine's code.
+ * hashes flagKey and targetingKey without joining them, flagd's `cat` skips the trim when
+ * neither end can be a space, and `sem_ver` reads a plain `1.2.3` with one small regex. Each must
+ * answer exactly what the joined string, the full trim and the full parse would; the references
+ * here are written independently of the engine's code, or are the engine's general path.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucketOf, compileRule } from '../src/index.js';
+import { parseSemVer } from '../src/logic/sem-ver.js';
 import { murmur3OfUtf8 } from './support.js';
 
 // What Go's unicode.IsSpace calls space (the White_Space property), as strings.TrimSpace trims it.
@@ -64,5 +66,19 @@ describe('fractional shorthand buckets on the UTF-8 bytes of flagKey + targeting
     expect(rule({ targetingKey: true })).toBe(expected('flag-', 'true'));
     expect(rule({ targetingKey: 0 })).toBe(null);
     expect(rule({})).toBe(null);
+  });
+});
+
+describe('sem_ver reads a plain version as the full parser does', () => {
+  it('for any [vV]?N.N.N, leading zeros and 16+ digit parts included', () => {
+    const part = fc.oneof(fc.stringMatching(/^[0-9]{1,3}$/), fc.stringMatching(/^[0-9]{14,17}$/), fc.constantFrom('0', '00', '01', '999999999999999', '9007199254740991', '9007199254740992'));
+    fc.assert(
+      fc.property(fc.constantFrom('', 'v', 'V', 'vv'), part, part, part, (v, a, b, c) => {
+        const s = `${v}${a}.${b}.${c}`;
+        // A trailing space keeps the plain regex out; the full path trims it and reads the rest.
+        expect(parseSemVer(s)).toEqual(parseSemVer(`${s} `));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -464,8 +464,9 @@ const STANDARD: Record<string, OperatorCompiler> = {
     const listed = c.listed;
     return eager(args, (xs, e) => {
       const parts = flagd && !listed && Array.isArray(xs[0]) ? xs[0] : xs;
-      let s = '';
-      for (let i = 0; i < parts.length; i++) s += catPart(parts[i]);
+      // join builds one flat string, where += builds a rope that every later read (a `fractional`
+      // hashing it, char by char) pays to walk; catPart first, so a Symbol still joins as String() names it.
+      const s: string = parts.map(catPart).join('');
       spend(e, s.length);
       return flagd && (listed || parts !== xs) && !(quiet(s.charCodeAt(0)) && quiet(s.charCodeAt(s.length - 1))) ? s.replace(GO_SPACE, '') : s;
     });

@@ -26,7 +26,16 @@ function safe(s: string): number | null {
   return n > Number.MAX_SAFE_INTEGER ? null : n;
 }
 
+/**
+ * `1.2.3` or `v1.2.3`, the shape nearly every version has: exactly what the path below accepts
+ * when there is no pre-release, no build and no surrounding space, with parts of at most 15
+ * digits (so within MAX_SAFE_INTEGER). One small regex instead of a replace, a trim and FULL.
+ */
+const PLAIN = /^[vV]?(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/;
+
 export function parseSemVer(raw: unknown): SemVer | null {
+  const p = typeof raw === 'string' ? PLAIN.exec(raw) : null;
+  if (p) return { major: +p[1], minor: +p[2], patch: +p[3], pre: [] };
   const str = String(raw).replace(/^[vV]/, '');
   if (str.length <= MAX_LENGTH) {
     const m = FULL.exec(str.trim());
