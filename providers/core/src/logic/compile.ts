@@ -248,6 +248,11 @@ function inOp(a: unknown, b: any): boolean {
  */
 const GO_SPACE = /^(?:[^\S\ufeff]|\u0085)+|(?:[^\S\ufeff]|\u0085)+$/g;
 
+/** A code no Go space can be (they are below 0x21 or from U+0085 on): a string with such at both ends trims to itself. */
+function quiet(c: number): boolean {
+  return c > 0x20 && c < 0x85;
+}
+
 function catPart(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
 }
@@ -459,10 +464,11 @@ const STANDARD: Record<string, OperatorCompiler> = {
     const listed = c.listed;
     return eager(args, (xs, e) => {
       const parts = flagd && !listed && Array.isArray(xs[0]) ? xs[0] : xs;
-      let s = '';
-      for (let i = 0; i < parts.length; i++) s += catPart(parts[i]);
+      // join builds one flat string, where += builds a rope that every later read (a `fractional`
+      // hashing it, char by char) pays to walk; catPart first, so a Symbol still joins as String() names it.
+      const s: string = parts.map(catPart).join('');
       spend(e, s.length);
-      return flagd && (listed || parts !== xs) ? s.replace(GO_SPACE, '') : s;
+      return flagd && (listed || parts !== xs) && !(quiet(s.charCodeAt(0)) && quiet(s.charCodeAt(s.length - 1))) ? s.replace(GO_SPACE, '') : s;
     });
   },
   substr: (args) => eager(args, ([s, a, b]) => substr(s, a, b)),

@@ -3,7 +3,7 @@
  * `ends_with`. On bad input each returns null, so the flag falls back to its default variant, as
  * flagd does (flagd issue #1874); none of them throws.
  */
-import { bucketOf, murmur3Utf8 } from '../murmur3.js';
+import { bucketOf, murmur3Concat } from '../murmur3.js';
 import { constant, dynamic, type Env, type Node, type OperatorCompiler } from './compile.js';
 import { compareSemVer, parseSemVer } from './sem-ver.js';
 
@@ -111,8 +111,9 @@ function toBuckets(entries: readonly unknown[]): Buckets | null {
   return { variants, weights, total };
 }
 
-function pick(b: Buckets, bucketBy: string): unknown {
-  const bucket = bucketOf(murmur3Utf8(bucketBy), b.total);
+/** The bucket `prefix + key` falls in (`prefix` is '' for an explicit bucketing value). */
+function pick(b: Buckets, prefix: string, key: string): unknown {
+  const bucket = bucketOf(murmur3Concat(prefix, key), b.total);
   let sum = 0;
   for (let i = 0; i < b.weights.length; i++) {
     sum += b.weights[i];
@@ -121,11 +122,26 @@ function pick(b: Buckets, bucketBy: string): unknown {
   return null;
 }
 
-function targetingBucketKey(env: Env): string | null {
+function targetingKey(env: Env): unknown {
   const ctx = env.ctx as { targetingKey?: unknown } | null | undefined;
-  const tk = ctx === null || ctx === undefined ? undefined : ctx.targetingKey;
+  return ctx === null || ctx === undefined ? undefined : ctx.targetingKey;
+}
+
+function targetingBucketKey(env: Env): string | null {
+  const tk = targetingKey(env);
   if (!tk) return null;
   return `${env.flagKey}${tk as string}`;
+}
+
+/**
+ * The shorthand on its compiled path (buckets already valid): flagKey + targetingKey, hashed
+ * without joining them when the key is a string; anything else is joined as before.
+ */
+function pickByTargetingKey(b: Buckets, env: Env): unknown {
+  const tk = targetingKey(env);
+  if (typeof tk === 'string' && tk !== '') return pick(b, env.flagKey, tk);
+  const k = targetingBucketKey(env);
+  return k === null ? null : pick(b, '', k);
 }
 
 /** The general case: every argument evaluated, then validated. */
@@ -142,7 +158,7 @@ export function fractional(args: unknown[], env: Env): unknown {
   }
   if (bucketBy === null) return null;
   const b = toBuckets(entries);
-  return b ? pick(b, bucketBy) : null;
+  return b ? pick(b, '', bucketBy) : null;
 }
 
 const fractionalCompiler: OperatorCompiler = (args) => {
@@ -155,7 +171,7 @@ const fractionalCompiler: OperatorCompiler = (args) => {
     if (first.konst && Array.isArray(first.value)) {
       const b = toBuckets(args.map((a) => a.value));
       if (!b) return constant(null);
-      return dynamic((_d, e) => { const k = targetingBucketKey(e); return k === null ? null : pick(b, k); });
+      return dynamic((_d, e) => pickByTargetingKey(b, e));
     }
     if (!first.konst || typeof first.value === 'string') {
       const b = toBuckets(rest.map((a) => a.value));
@@ -163,7 +179,7 @@ const fractionalCompiler: OperatorCompiler = (args) => {
       if (!b) return dynamic((d, e) => (ff(d, e), null));
       return dynamic((d, e) => {
         const by = ff(d, e);
-        if (typeof by === 'string') return pick(b, by);
+        if (typeof by === 'string') return pick(b, '', by);
         // Not a string: the first argument is treated as a bucket, as flagd-core does.
         return fractional([by, ...rest.map((a) => a.value)], e);
       });
