@@ -4,15 +4,21 @@
  * body; the handler answers a constant, pre-serialised JSON body of the same shape as the daemon's
  * answer. No logger, no hooks, no CORS, no metrics.
  *
- *   node bare-fastify-server.js '<constant JSON body>'
+ * With a second argument, a JSON file `{ "body": "…", "etag": "…" }`, it also serves the bulk route
+ * `POST /ofrep/v1/evaluate/flags`: that constant body with that ETag header, as the daemon's bulk
+ * answer carries one (shapes-bench.js).
+ *
+ *   node bare-fastify-server.js '<constant JSON body>' [bulk-answer.json]
  *
  * Prints one JSON line `{"msg":"bare fastify listening","ofrep":P}`; SIGTERM stops it.
  */
+import { readFileSync } from 'node:fs';
 import { daemonRequire } from './daemon-lib.js';
 
 const body = process.argv[2];
 if (!body) throw new Error('usage: bare-fastify-server.js <constant JSON body>');
 JSON.parse(body); // refuse a broken constant early
+const bulk = process.argv[3] ? JSON.parse(readFileSync(process.argv[3], 'utf8')) : undefined;
 
 /**
  * BARE_OFREP=cors,buffer,hooks,metrics (an experiment, not the ceiling): adds, one by one, pieces
@@ -124,6 +130,11 @@ app.post('/ofrep/v1/evaluate/flags/:key', hooks, async (req, reply) => {
   }
   return reply.type('application/json').send(body);
 });
+
+if (bulk !== undefined) {
+  JSON.parse(bulk.body);
+  app.post('/ofrep/v1/evaluate/flags', hooks, async (_req, reply) => reply.header('etag', bulk.etag).type('application/json').send(bulk.body));
+}
 
 await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ msg: 'bare fastify listening', ofrep: app.server.address().port })}\n`);

@@ -13,12 +13,15 @@
  * text is only re-serialised compact (JSON.parse + JSON.stringify), as the daemon sends it, so both
  * put the same bytes on the wire: a floor for "file written → stream message", not a flag daemon.
  *
- *   node bare-grpc-server.js <flag-file> [base64 of the ResolveBooleanResponse to answer]
+ * With a third argument, flagd.evaluation.v1.Service/ResolveBoolean answers that constant too
+ * (shapes-bench.js measures v1 and v2 against it).
+ *
+ *   node bare-grpc-server.js <flag-file> [base64 of the v2 ResolveBooleanResponse] [base64 of the v1 one]
  *
  * Prints one JSON line `{"msg":"bare grpc listening","evaluation":P,"sync":P}`; SIGTERM stops it.
  */
 import { create, fromBinary } from '@bufbuild/protobuf';
-import { evaluationV2, syncV1 } from '@vexil/proto';
+import { evaluationV1, evaluationV2, syncV1 } from '@vexil/proto';
 import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -39,6 +42,8 @@ let flagConfiguration = compact(text);
 const RESOLVE_RESPONSE = process.argv[3]
   ? fromBinary(evaluationV2.ResolveBooleanResponseSchema, Buffer.from(process.argv[3], 'base64'))
   : create(evaluationV2.ResolveBooleanResponseSchema, { value: true, reason: 'STATIC', variant: 'on', metadata: {} });
+// The v1 ResolveBoolean answer, only when given: daemon-bench.js measures v2 alone.
+const RESOLVE_RESPONSE_V1 = process.argv[4] ? fromBinary(evaluationV1.ResolveBooleanResponseSchema, Buffer.from(process.argv[4], 'base64')) : undefined;
 const READY = create(evaluationV2.EventStreamResponseSchema, { type: 'provider_ready' });
 const CHANGED = create(evaluationV2.EventStreamResponseSchema, { type: 'configuration_change', data: { flags: {} } });
 
@@ -84,6 +89,11 @@ evaluation.addService(evalDef, {
     call.write(READY);
   },
 });
+
+if (RESOLVE_RESPONSE_V1 !== undefined) {
+  // The v1 methods not given here answer UNIMPLEMENTED, as grpc-js does for a missing handler.
+  evaluation.addService(grpcServiceDefinition(evaluationV1.Service), { ResolveBoolean: (_call, callback) => callback(null, RESOLVE_RESPONSE_V1) });
+}
 
 const sync = new grpc.Server(STREAM_FRIENDLY_SERVER_OPTIONS);
 sync.addService(syncDef, {

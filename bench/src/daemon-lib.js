@@ -221,12 +221,16 @@ function run(cmd, args, timeoutMs) {
   });
 }
 
+/** The request headers of a gRPC call, h2load's default for h2loadGrpc. */
+export const GRPC_HEADERS = ['content-type: application/grpc', 'te: trailers'];
+
 /**
  * h2load in timing mode against a gRPC unary method: POSTs `bodyFile` (a length-prefixed gRPC
  * message) with the gRPC headers. Returns req/s and the counters needed to check that every
- * request succeeded and carried a response message.
+ * request succeeded and carried a response message. `headers` replaces the gRPC headers, for
+ * other protocols over the same HTTP/2 load (a Connect unary call is a POST of the bare message).
  */
-export async function h2loadGrpc({ port, path, bodyFile, clients, streams, seconds, warmupSeconds, requests }) {
+export async function h2loadGrpc({ port, path, bodyFile, clients, streams, seconds, warmupSeconds, requests, headers = GRPC_HEADERS }) {
   // Timing mode (-D) for measurements; count mode (-n) for the exact per-request checks.
   const mode = requests !== undefined ? ['-n', String(requests)] : ['-D', `${Math.round(seconds * 1000)}ms`, '--warm-up-time', `${Math.round(warmupSeconds * 1000)}ms`];
   const out = await run(
@@ -237,8 +241,7 @@ export async function h2loadGrpc({ port, path, bodyFile, clients, streams, secon
       '-t', '1',
       ...mode,
       '-d', bodyFile,
-      '-H', 'content-type: application/grpc',
-      '-H', 'te: trailers',
+      ...headers.flatMap((h) => ['-H', h]),
       `http://127.0.0.1:${port}${path}`,
     ],
     ((seconds ?? 0) + (warmupSeconds ?? 0) + 60) * 1000,

@@ -167,9 +167,14 @@ class Deferred {
   private readonly levels = new Map<string, Level>();
 
   count(metric: Counter<string>, key: string, labels: () => Record<string, string>): void {
+    this.counter(metric, key, labels).n++;
+  }
+
+  /** The count record of one counter series, for callers that bind it once and count into it directly. */
+  counter(metric: Counter<string>, key: string, labels: () => Record<string, string>): { n: number } {
     let e = this.counts.get(key);
     if (e === undefined) this.counts.set(key, (e = { labels: labels(), metric, n: 0 }));
-    e.n++;
+    return e;
   }
 
   /** The level record of one gauge series, for callers that bind it once and update it directly. */
@@ -256,7 +261,11 @@ class FastHistogram {
 
   reset(): void {
     this.series.clear();
+    this.generation++;
   }
+
+  /** Bumped by reset(): a series bound before it is no longer rendered. */
+  generation = 0;
 
   register(registry: Registry): this {
     registry.registerMetric(this as never);
@@ -422,6 +431,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // flag set). The hot path reads a clock an unref'd timer refreshes once per second, started
   // with the first evaluation, instead of calling Date.now() per evaluation.
   const lastEvaluation = new Map<string, number>();
+  let lastDuration: { service: string; method: string; series: Series; generation: number } | undefined;
+  // Per flag key (bounded by the flag set, as lastEvaluation): the count records of its last successful outcome.
+  const okSeries = new Map<string, { variant: string; reason: string; impression: { n: number }; reasonCount: { n: number } }>();
   let coarseNow = 0;
   let clock: NodeJS.Timeout | undefined;
   const startClock = () => {
@@ -440,18 +452,31 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         if (clock === undefined) startClock();
         lastEvaluation.set(e.flagKey, coarseNow);
         const variant = e.variant ?? '';
-        deferred.count(impressions as Counter<string>, `${e.flagKey}\u0000${variant}\u0000${e.reason}`, () => ({
-          feature_flag_key: e.flagKey,
-          feature_flag_result_variant: variant,
-          feature_flag_provider_name: PROVIDER_NAME,
-          feature_flag_reason: e.reason,
-        }));
-        // flagd records the key only for successful evaluations (unknown keys would be unbounded).
-        deferred.count(reasons as Counter<string>, `ok\u0000${e.flagKey}\u0000${e.reason}`, () => ({
-          feature_flag_provider_name: PROVIDER_NAME,
-          feature_flag_reason: e.reason,
-          feature_flag_key: e.flagKey,
-        }));
+        // The two series of a flag's last outcome stay bound: building their keys per evaluation
+        // was a sixth of a bulk OFREP request (every flag, every request). Counted on every call.
+        let b = okSeries.get(e.flagKey);
+        if (b === undefined || b.variant !== variant || b.reason !== e.reason) {
+          const reason = e.reason;
+          b = {
+            variant,
+            reason,
+            impression: deferred.counter(impressions as Counter<string>, `${e.flagKey}\u0000${variant}\u0000${reason}`, () => ({
+              feature_flag_key: e.flagKey,
+              feature_flag_result_variant: variant,
+              feature_flag_provider_name: PROVIDER_NAME,
+              feature_flag_reason: reason,
+            })),
+            // flagd records the key only for successful evaluations (unknown keys would be unbounded).
+            reasonCount: deferred.counter(reasons as Counter<string>, `ok\u0000${e.flagKey}\u0000${reason}`, () => ({
+              feature_flag_provider_name: PROVIDER_NAME,
+              feature_flag_reason: reason,
+              feature_flag_key: e.flagKey,
+            })),
+          };
+          okSeries.set(e.flagKey, b);
+        }
+        b.impression.n++;
+        b.reasonCount.n++;
       } else {
         const code = e.errorCode ?? 'GENERAL';
         deferred.count(reasons as Counter<string>, `error\u0000${e.reason}\u0000${code}`, () => ({
@@ -461,7 +486,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         }));
       }
       if (e.durationSeconds !== undefined) {
-        evaluationDuration.observe(`${e.service}\u0000${e.method}`, () => ({ service: e.service, method: e.method }), e.durationSeconds);
+        // The last (service, method) series stays bound: a bulk request observes it once per flag.
+        const d = lastDuration;
+        if (d !== undefined && d.service === e.service && d.method === e.method && d.generation === evaluationDuration.generation) {
+          evaluationDuration.observeInto(d.series, e.durationSeconds);
+        } else {
+          const { service, method } = e;
+          const series = evaluationDuration.seriesOf(`${service}\u0000${method}`, () => ({ service, method }));
+          lastDuration = { service, method, series, generation: evaluationDuration.generation };
+          evaluationDuration.observeInto(series, e.durationSeconds);
+        }
       }
     },
 

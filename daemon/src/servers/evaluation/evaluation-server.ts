@@ -19,6 +19,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import type { ContextOptions } from '../context.js';
 import { shutdownGracefully, STREAM_FRIENDLY_SERVER_OPTIONS } from '../../grpc/definitions.js';
 import { evaluationRoutes } from './connect-adapter.js';
+import { connectUnaryFastPath, type ConnectUnaryFastPath } from './connect-unary-h2.js';
 import { EvaluationService, type EvaluationRecorder } from './evaluation-service.js';
 import { EventHub } from './event-hub.js';
 import { addEvaluationServices } from './grpc-adapter.js';
@@ -103,6 +104,15 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
   // As flagd's rs/cors setup: no -C origins (or `*`) allows any origin; `*` inside one is a wildcard.
   const cors = createCors(options.corsOrigins);
   // Connect, gRPC-web and CORS, for HTTP/1.1 requests and for non-gRPC streams of HTTP/2 connections.
+  // The same CORS response headers for the Connect unary calls answered on the raw HTTP/2 stream.
+  const corsHeaders = (origin: string | undefined): Record<string, string> | undefined => {
+    const allowed = cors.allowedOrigin(origin);
+    if (allowed === undefined) return undefined;
+    const h: Record<string, string> = { 'access-control-allow-origin': allowed };
+    if (allowed !== '*') h['vary'] = 'Origin';
+    h['access-control-expose-headers'] = CORS_EXPOSE;
+    return h;
+  };
   const handleHttp = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     const origin = req.headers.origin;
     const allowed = cors.allowedOrigin(origin);
@@ -156,7 +166,7 @@ export function createEvaluationServer(options: EvaluationServerOptions): Evalua
           stream.once('close', release);
           return true;
         };
-  shareHttp2Connections(grpcServer, handleHttp, logger, admitGrpc);
+  shareHttp2Connections(grpcServer, handleHttp, logger, admitGrpc, connectUnaryFastPath(svc, logger, maxBytes, corsHeaders));
 
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
@@ -227,6 +237,7 @@ function shareHttp2Connections(
   handleHttp: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
   logger: Logger,
   admitGrpc?: (stream: ServerHttp2Stream, path: string) => boolean,
+  connectUnary?: ConnectUnaryFastPath,
 ): void {
   const servers = (grpcServer as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
   const h2 = servers instanceof Map ? [...servers.keys()].at(-1) : undefined;
@@ -242,6 +253,10 @@ function shareHttp2Connections(
     if (type.startsWith('application/grpc') && !type.startsWith('application/grpc-web')) {
       if (admitGrpc !== undefined && !admitGrpc(stream, headers[':path'] ?? '')) return;
       for (const listener of grpcListeners) listener.call(h2, stream, headers, flags, rawHeaders);
+      return;
+    }
+    if (connectUnary?.(stream, headers)) {
+      onStreamOpened?.call(grpcServer, stream);
       return;
     }
     // Node's own compatibility objects, as its HTTP/2 server builds them for a 'request' listener.

@@ -41,6 +41,13 @@ export interface Resolved {
   reason: string;
   variant?: string;
   metadata: JsonObject;
+  /**
+   * The engine's frozen details this answer came from, when it has a variant. The engine hands out
+   * the same frozen object for the same outcome (a static flag, one variant of a targeted flag),
+   * and the answer is built from that object alone, so an adapter may keep its encoded response
+   * per (method, details object), as the OFREP server keeps its JSON text.
+   */
+  shared?: object;
 }
 
 export interface AnyFlagResult {
@@ -126,7 +133,8 @@ export class EvaluationService {
     if (d.errorCode !== undefined) throw toError(d.errorCode, flagKey, d.errorMessage);
     const metadata = d.flagMetadata as JsonObject;
     if (d.variant === undefined) return { reason: d.reason, metadata };
-    return { value: d.value, reason: d.reason, variant: d.variant, metadata };
+    // Frozen: nothing can change the object after its answer was encoded (asType copies when it converts).
+    return { value: d.value, reason: d.reason, variant: d.variant, metadata, shared: Object.isFrozen(d) ? d : undefined };
   }
 
   /** Every enabled flag that resolves to a value, keyed by flag key, as flagd's ResolveAll. */

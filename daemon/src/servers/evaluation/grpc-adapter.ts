@@ -10,7 +10,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import { grpcServiceDefinition, malformedRequest } from '../../grpc/definitions.js';
 import { EvaluationError, type EvaluationService } from './evaluation-service.js';
 import type { EventHub } from './event-hub.js';
-import { METHOD_KINDS, encodeEvent, resolveAllResponse, resolveResponse, type ApiVersion } from './messages.js';
+import { METHOD_KINDS, encodeEvent, resolveAllResponse, resolveResponseBytes, type ApiVersion } from './messages.js';
 
 function headerOf(md: grpc.Metadata): (name: string) => string | undefined {
   return (name) => {
@@ -40,7 +40,8 @@ export function addEvaluationServices(server: grpc.Server, svc: EvaluationServic
         if (bad) return callback(bad), done(200);
         try {
           const r = svc.resolve(serviceName, method, kind, call.request.flagKey, call.request.context, headerOf(call.metadata));
-          callback(null, resolveResponse(version as ApiVersion, kind, r));
+          // Bytes: grpc-js's responseSerialize (grpcServiceDefinition) passes them through as they are.
+          callback(null, resolveResponseBytes(version as ApiVersion, kind, r));
         } catch (err) {
           if (!(err instanceof EvaluationError)) logger.error({ err, method }, 'evaluation failed');
           callback(toServiceError(err));

@@ -44,6 +44,25 @@ export function resolveResponse(version: ApiVersion, kind: ResolveKind, r: Resol
   return create(schema, init as never);
 }
 
+/** Encoded responses per shared engine details object, one map per version and kind (the bytes differ). */
+const encodedByKind = new Map<string, WeakMap<object, Uint8Array>>();
+
+/**
+ * A Resolve* response as bytes, for grpc-js (whose responseSerialize passes bytes through). An
+ * answer from the engine's shared, frozen details is encoded once per version and kind; any other
+ * answer is encoded per call. Only the details object decides the answer, never the context.
+ */
+export function resolveResponseBytes(version: ApiVersion, kind: ResolveKind, r: Resolved): Uint8Array {
+  const schema = (version === 'v1' ? V1 : V2)[kind] as DescMessage;
+  if (r.shared === undefined) return toBinary(schema, resolveResponse(version, kind, r));
+  const key = `${version}:${kind}`;
+  let cache = encodedByKind.get(key);
+  if (cache === undefined) encodedByKind.set(key, (cache = new WeakMap()));
+  let bytes = cache.get(r.shared);
+  if (bytes === undefined) cache.set(r.shared, (bytes = toBinary(schema, resolveResponse(version, kind, r))));
+  return bytes;
+}
+
 export function resolveAllResponse(version: ApiVersion, all: { flags: Record<string, AnyFlagResult>; metadata: object }): MessageShape<DescMessage> {
   const schema = version === 'v1' ? evaluationV1.ResolveAllResponseSchema : evaluationV2.ResolveAllResponseSchema;
   const anySchema = version === 'v1' ? evaluationV1.AnyFlagSchema : evaluationV2.AnyFlagSchema;
