@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DAEMON_BIN,
+  grpcUnary,
   REPO_ROOT,
   daemonRequire,
   cpuMs,
@@ -72,7 +73,6 @@ const problem = (msg) => {
   console.error(`!!! ${msg}`);
 };
 
-const grpc = daemonRequire('@grpc/grpc-js');
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures.
@@ -302,16 +302,6 @@ async function runThroughput() {
   await stop(daemon.child);
 }
 
-function grpcUnary(port, path, msg) {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(path, (b) => b, (b) => b, msg, (err, res) => {
-      client.close();
-      if (err) reject(new Error(`gRPC ${path} on ${port}: status ${err.code} ${err.details}`));
-      else resolve(res);
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // 3: streams.

@@ -329,3 +329,16 @@ export function scratchRun(prefix) {
   });
   return { work, children, track, cleanup };
 }
+
+/** One unary gRPC call with raw bytes in and out (grpc-js, a fresh channel), for checking a target before load. */
+export function grpcUnary(port, path, msg) {
+  const grpc = daemonRequire('@grpc/grpc-js');
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(path, (b) => b, (b) => b, msg, (err, res) => {
+      client.close();
+      if (err) reject(new Error(`gRPC ${path} on ${port}: status ${err.code} ${err.details}`));
+      else resolve(res);
+    });
+  });
+}

@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:http2';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commitLabel, daemonRequire, ensureTools, h2loadGrpc, scratchRun, spawnNode, startDaemon, stop, wrkPost } from './daemon-lib.js';
+import { commitLabel, daemonRequire, ensureTools, grpcUnary, h2loadGrpc, scratchRun, spawnNode, startDaemon, stop, wrkPost } from './daemon-lib.js';
 import { CONTEXT, FLAG_CASES, evalFlagDoc, grpcFrame } from './daemon-fixtures.js';
 import { toText } from './fixtures.js';
 import { finishRun, machine, median } from './harness.js';
@@ -42,7 +42,6 @@ const problem = (msg) => {
   problems.push(msg);
   console.error(`!!! ${msg}`);
 };
-const grpc = daemonRequire('@grpc/grpc-js');
 
 const fmtRate = (r) => (r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(0));
 const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
@@ -77,16 +76,6 @@ report();
 // ---------------------------------------------------------------------------------------------
 // 1: gRPC v1, v2 and Connect over HTTP/2.
 
-function grpcUnary(port, path, msg) {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(path, (b) => b, (b) => b, msg, (err, res) => {
-      client.close();
-      if (err) reject(new Error(`gRPC ${path} on ${port}: status ${err.code} ${err.details}`));
-      else resolve(res);
-    });
-  });
-}
 
 /** One Connect unary call over h2c with the very headers and body h2load sends: `{ status, type, body }`. */
 function connectUnary(port, path, headers, body) {
