@@ -66,16 +66,24 @@ export function targetingHash(targeting: unknown): string {
   return createHash('sha256').update(JSON.stringify(targeting ?? null)).digest('hex').slice(0, 16);
 }
 
-/** The flag's stored plan, or undefined when it has none (or it does not parse). */
-export function storedPlan(flag: Record<string, unknown>): ProgressiveRollout | undefined {
-  const text = (flag['metadata'] as Record<string, unknown> | undefined)?.[ROLLOUT_META.plan];
+/**
+ * A value the API stored in the flag's metadata as a JSON string (flagd allows only primitives
+ * there): the parsed value, or undefined when the entry is missing, not a string or not JSON.
+ */
+export function metaJson<T>(flag: Record<string, unknown>, key: string): T | undefined {
+  const text = (flag['metadata'] as Record<string, unknown> | undefined)?.[key];
   if (typeof text !== 'string') return undefined;
   try {
-    const p = JSON.parse(text) as ProgressiveRollout;
-    return typeof p.on === 'string' && typeof p.off === 'string' && Array.isArray(p.steps) ? p : undefined;
+    return JSON.parse(text) as T;
   } catch {
     return undefined;
   }
+}
+
+/** The flag's stored plan, or undefined when it has none (or it does not parse). */
+export function storedPlan(flag: Record<string, unknown>): ProgressiveRollout | undefined {
+  const p = metaJson<ProgressiveRollout | null>(flag, ROLLOUT_META.plan);
+  return typeof p?.on === 'string' && typeof p.off === 'string' && Array.isArray(p.steps) ? p : undefined;
 }
 
 /** True when the flag carries a compiled rollout whose targeting no longer matches its checksum. */
@@ -122,14 +130,8 @@ export const SCHEDULE_META = {
 
 /** The flag's stored schedule (changes in time order), or undefined. */
 export function storedSchedule(flag: Record<string, unknown>): ScheduledChange[] | undefined {
-  const text = (flag['metadata'] as Record<string, unknown> | undefined)?.[SCHEDULE_META.plan];
-  if (typeof text !== 'string') return undefined;
-  try {
-    const changes = JSON.parse(text) as ScheduledChange[];
-    return Array.isArray(changes) ? changes : undefined;
-  } catch {
-    return undefined;
-  }
+  const changes = metaJson<unknown>(flag, SCHEDULE_META.plan);
+  return Array.isArray(changes) ? (changes as ScheduledChange[]) : undefined;
 }
 
 /** How many of `changes` have begun at `now` (Unix seconds). */
@@ -152,12 +154,7 @@ export function withSchedule(flag: Record<string, unknown>, changes: readonly Sc
 /** The schedule removed: the targeting it started from back in force. */
 export function withoutSchedule(flag: Record<string, unknown>): Record<string, unknown> {
   const meta: Record<string, unknown> = { ...((flag['metadata'] ?? {}) as Record<string, unknown>) };
-  let own: unknown = null;
-  try {
-    own = JSON.parse(String(meta[SCHEDULE_META.own]));
-  } catch {
-    own = null;
-  }
+  const own = metaJson<unknown>(flag, SCHEDULE_META.own);
   for (const k of Object.values(SCHEDULE_META)) delete meta[k];
   const next: Record<string, unknown> = { ...flag, metadata: meta };
   if (own === null || own === undefined) delete next['targeting'];
@@ -167,13 +164,8 @@ export function withoutSchedule(flag: Record<string, unknown>): Record<string, u
 
 /** The targeting a scheduled flag had before its first change (what a new schedule starts from). */
 export function scheduleOwnTargeting(flag: Record<string, unknown>): unknown {
-  const text = (flag['metadata'] as Record<string, unknown> | undefined)?.[SCHEDULE_META.own];
-  if (typeof text !== 'string') return flag['targeting'];
-  try {
-    return JSON.parse(text);
-  } catch {
-    return flag['targeting'];
-  }
+  const own = metaJson<unknown>(flag, SCHEDULE_META.own);
+  return own === undefined ? flag['targeting'] : own;
 }
 
 /** True when the flag's scheduled rule was edited by hand since it was compiled. */

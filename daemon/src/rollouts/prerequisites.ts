@@ -6,7 +6,7 @@
  * or through others, in the same document write.
  */
 import { compilePrerequisites, type FlagDefinition, type Logic, type PrerequisiteRule } from './compile.js';
-import { targetingHash } from './plan.js';
+import { metaJson, targetingHash } from './plan.js';
 
 export const PREREQ_META = {
   rule: 'prerequisites',
@@ -17,26 +17,16 @@ export const PREREQ_META = {
 type Def = Record<string, unknown>;
 const metaOf = (def: Def): Record<string, unknown> => (def['metadata'] ?? {}) as Record<string, unknown>;
 
-function parsed<T>(text: unknown): T | undefined {
-  if (typeof text !== 'string') return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The flag's stored prerequisite rule, or undefined. */
 export function ruleOf(def: Def): PrerequisiteRule | undefined {
-  const r = parsed<PrerequisiteRule>(metaOf(def)[PREREQ_META.rule]);
+  const r = metaJson<PrerequisiteRule | null>(def, PREREQ_META.rule);
   return r && Array.isArray(r.prerequisites) && typeof r.offVariant === 'string' ? r : undefined;
 }
 
 /** The flag's own targeting: what it does for units that meet its prerequisites. */
 export function ownTargeting(def: Def): Logic | undefined {
-  const text = metaOf(def)[PREREQ_META.own];
-  if (typeof text !== 'string') return def['targeting'] as Logic | undefined;
-  return parsed<Logic>(text) ?? undefined;
+  if (typeof metaOf(def)[PREREQ_META.own] !== 'string') return def['targeting'] as Logic | undefined;
+  return metaJson<Logic>(def, PREREQ_META.own) ?? undefined;
 }
 
 /** The definition with a prerequisite rule (and the own targeting it wraps) stored; undefined rule: removed. */
