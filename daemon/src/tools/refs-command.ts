@@ -56,9 +56,9 @@ export async function refsCommand(args: readonly string[], io: CommandIo): Promi
   const token = v.token ?? io.env['VEXIL_ADMIN_TOKEN'];
   try {
     const doc = base !== undefined ? await fromDaemon(io, base, token) : v.flags !== undefined ? await loadFlagDocument(io, v.flags) : undefined;
-    const keys = doc === undefined ? undefined : flagSpecs(doc).flags.map((f) => f.key);
-    // Keys of flags codegen cannot type still count: take them from the document itself.
-    const allKeys = doc === undefined ? undefined : [...new Set([...(keys ?? []), ...documentKeys(doc)])];
+    // flagSpecs refuses what is not a flag document; the keys are every flag's, typed or not.
+    if (doc !== undefined) flagSpecs(doc);
+    const allKeys = doc === undefined ? undefined : documentKeys(doc);
     const report = await scanRefs(parsed.positionals[0], { keys: allKeys, patterns });
     if (v.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
     else {
